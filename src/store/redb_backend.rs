@@ -13,10 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{RwLock, RwLockReadGuard};
 
-use redb::{
-    Database, Durability, ReadableDatabase, ReadableTableMetadata,
-    TableDefinition,
-};
+use redb::{Database, Durability, ReadableDatabase, ReadableTableMetadata, TableDefinition};
 
 use super::backend::{Backend, BackendView, Meta, Record, Rev, WriteBatch};
 use super::encoding::{decode_record, encode_record};
@@ -126,15 +123,24 @@ impl RedbDb {
                 Ok(())
             }
             None => {
-                let txn = self.begin_write().map_err(|e| OpenError::store(&self.path, e))?;
+                let txn = self
+                    .begin_write()
+                    .map_err(|e| OpenError::store(&self.path, e))?;
                 {
-                    let mut meta = txn.open_table(META).map_err(fatal).map_err(|e| OpenError::store(&self.path, e))?;
+                    let mut meta = txn
+                        .open_table(META)
+                        .map_err(fatal)
+                        .map_err(|e| OpenError::store(&self.path, e))?;
                     meta.insert(FORMAT_KEY, FORMAT.to_le_bytes().as_slice())
                         .map_err(fatal)
                         .map_err(|e| OpenError::store(&self.path, e))?;
-                    txn.open_table(RECORDS).map_err(fatal).map_err(|e| OpenError::store(&self.path, e))?;
+                    txn.open_table(RECORDS)
+                        .map_err(fatal)
+                        .map_err(|e| OpenError::store(&self.path, e))?;
                 }
-                txn.commit().map_err(fatal).map_err(|e| OpenError::store(&self.path, e))
+                txn.commit()
+                    .map_err(fatal)
+                    .map_err(|e| OpenError::store(&self.path, e))
             }
         }
     }
@@ -253,7 +259,8 @@ fn rev_key(rev: Rev) -> (u64, u32) {
 }
 
 fn decode(bytes: &[u8], rev: Rev) -> Result<Record> {
-    decode_record(bytes).map_err(|e| fatal(format!("record at revision {}.{}: {e}", rev.main, rev.sub)))
+    decode_record(bytes)
+        .map_err(|e| fatal(format!("record at revision {}.{}: {e}", rev.main, rev.sub)))
 }
 
 pub struct RedbView {
@@ -352,5 +359,78 @@ impl RedbBackend {
         let txn = self.db.begin_read()?;
         let table = txn.open_table(RECORDS).map_err(fatal)?;
         table.len().map_err(fatal)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_file_gets_the_current_format_and_reopens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = RedbDb::open(&path).unwrap();
+        assert_eq!(
+            db.read_meta(FORMAT_KEY).unwrap(),
+            Some(FORMAT.to_le_bytes().to_vec())
+        );
+        drop(db);
+        RedbDb::open(&path).unwrap();
+    }
+
+    #[test]
+    fn newer_format_is_refused_and_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        {
+            let db = RedbDb::open(&path).unwrap();
+            let txn = db.begin_write().unwrap();
+            txn.open_table(META)
+                .unwrap()
+                .insert(FORMAT_KEY, (FORMAT + 1).to_le_bytes().as_slice())
+                .unwrap();
+            txn.commit().unwrap();
+        }
+        let err = RedbDb::open(&path).err().expect("must refuse a newer format");
+        let msg = err.to_string();
+        assert!(matches!(err, OpenError::NewerFormat { found, .. } if found == FORMAT + 1));
+        assert!(msg.contains("newer kelp") && msg.contains("s.redb"), "{msg}");
+    }
+
+    #[test]
+    fn reclaim_gives_space_back_after_deletes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let db = std::sync::Arc::new(RedbDb::open(&path).unwrap());
+        let backend = RedbBackend::new(db.clone(), true);
+        let value = bytes::Bytes::from(vec![7u8; 4096]);
+        let mut batch = WriteBatch::default();
+        for i in 0..2000 {
+            batch.puts.push((
+                Rev::new(i + 1, 0),
+                Record {
+                    key: format!("k{i}").into_bytes(),
+                    value: value.clone(),
+                    create_revision: i + 1,
+                    version: 1,
+                    tombstone: false,
+                },
+            ));
+        }
+        backend.commit(batch).unwrap();
+        let big = std::fs::metadata(&path).unwrap().len();
+        let removes = (1..=2000).map(|i| Rev::new(i, 0)).collect();
+        backend
+            .commit(WriteBatch {
+                removes,
+                ..Default::default()
+            })
+            .unwrap();
+        let (_, free) = db.fragmentation().unwrap();
+        assert!(free > 0.5, "free ratio {free}");
+        assert!(db.reclaim().unwrap());
+        let small = std::fs::metadata(&path).unwrap().len();
+        assert!(small < big / 2, "file {big} -> {small} bytes");
     }
 }
