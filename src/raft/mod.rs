@@ -102,10 +102,14 @@ impl RaftStore {
     /// Opens the store in `dir` (created if missing), starting or resuming a one-voter
     /// raft group, and returns once this node leads it.
     pub async fn open(dir: &Path) -> std::result::Result<Self, RaftStoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| RaftStoreError::Io {
+        let io = |source| RaftStoreError::Io {
             path: dir.to_path_buf(),
             source,
-        })?;
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        // the store holds every secret of the cluster
+        std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .map_err(io)?;
         let db_path = dir.join("kelp.redb");
         let db = Arc::new(RedbDb::open(&db_path)?);
         let mvcc =
