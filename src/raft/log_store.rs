@@ -181,7 +181,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     }
 
     async fn save_vote(&mut self, vote: &Vote<NodeId>) -> Result<(), StorageError<NodeId>> {
-        let vote = vote.clone();
+        let vote = *vote;
         self.write(ErrorVerb::Write, move |txn| {
             Self::put_state(txn, "vote", &vote)
         })

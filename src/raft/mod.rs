@@ -10,6 +10,9 @@
 //! On disk, under `<data-dir>/server/db/`: `kelp.redb` (raft log, vote and the store
 //! in one file) and `snapshot.bin` (the last raft snapshot).
 
+// openraft's `StorageError` is large, and its traits make us return it.
+#![allow(clippy::result_large_err)]
+
 mod log_store;
 mod network;
 mod state_machine;
