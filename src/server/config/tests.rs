@@ -761,3 +761,28 @@ fn key_table_is_consistent() {
     ServerConfig::from_resolved(&r).unwrap();
     assert_eq!(r.unread(), Vec::<&str>::new());
 }
+
+/// README.md embeds `reference_markdown()`; this keeps the two the same.
+/// `KELP_UPDATE_README=1 cargo test readme_config_reference` rewrites the README.
+#[test]
+fn readme_config_reference_is_current() {
+    const START: &str = "<!-- config-reference:start -->\n";
+    const END: &str = "<!-- config-reference:end -->";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+    let readme = std::fs::read_to_string(path).unwrap();
+    let (Some(a), Some(b)) = (readme.find(START), readme.find(END)) else {
+        panic!("README.md lacks the config reference markers");
+    };
+    let want = reference_markdown();
+    let have = &readme[a + START.len()..b];
+    if have != want {
+        if std::env::var_os("KELP_UPDATE_README").is_some() {
+            let updated = format!("{}{want}{}", &readme[..a + START.len()], &readme[b..]);
+            std::fs::write(path, updated).unwrap();
+        } else {
+            panic!(
+                "README.md's config reference is stale: run KELP_UPDATE_README=1 cargo test readme_config_reference"
+            );
+        }
+    }
+}
