@@ -154,3 +154,20 @@ async fn snapshot_of_store_data_installs_on_another_state_machine() {
     let current = follower.get_current_snapshot().await.unwrap().unwrap();
     assert_eq!(current.meta, snap.meta);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raft_store_conforms() {
+    crate::store::conformance::run("raft", || async {
+        // tmpfs when there is one: the suite checks semantics; durability is the
+        // kill -9 test's job
+        let dir = match std::path::Path::new("/dev/shm") {
+            shm if shm.is_dir() => tempfile::tempdir_in(shm),
+            _ => tempfile::tempdir(),
+        }
+        .expect("temporary directory");
+        let store = RaftStore::open(dir.path()).await.expect("open raft store");
+        let store: Arc<dyn Store> = Arc::new(store);
+        (store, Box::new(dir) as Box<dyn std::any::Any + Send>)
+    })
+    .await;
+}

@@ -160,12 +160,7 @@ impl Backend for MemBackend {
         let mut inner = self.inner.lock().expect("poisoned");
         inner.records = Arc::new(records.into_iter().collect());
         inner.meta = meta;
-        inner.extra = Arc::new(
-            extra
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v))
-                .collect(),
-        );
+        inner.extra = Arc::new(extra.into_iter().map(|(k, v)| (k.to_string(), v)).collect());
         Ok(())
     }
 }

@@ -162,7 +162,10 @@ mod tests {
         s.record(t0 + Duration::from_secs(30), 500);
         s.record(t0 + Duration::from_secs(61), 900);
         // the head 60s ago was 100: keep everything after it
-        assert_eq!(s.target(&p, t0 + Duration::from_secs(61), 900, 0), Some(100));
+        assert_eq!(
+            s.target(&p, t0 + Duration::from_secs(61), 900, 0),
+            Some(100)
+        );
         // 91s in: the sample at 30s (rev 500) is now old enough
         assert_eq!(
             s.target(&p, t0 + Duration::from_secs(91), 905, 100),

@@ -26,6 +26,17 @@ pub(crate) struct KeyIndex {
     keys: BTreeMap<Vec<u8>, Vec<Entry>>,
 }
 
+/// How many of a key's oldest entries compaction at `at` drops: all older than the
+/// one visible at `at`, and that one too if it is a tombstone older than `at`.
+fn compactable(entries: &[Entry], at: i64) -> usize {
+    let n = entries.partition_point(|e| e.rev.main <= at);
+    match entries[..n].last() {
+        None => 0,
+        Some(last) if last.tombstone && last.rev.main < at => n,
+        Some(_) => n - 1,
+    }
+}
+
 /// The entry visible at revision `at`, if the key is live then.
 fn visible(entries: &[Entry], at: i64) -> Option<&Entry> {
     let n = entries.partition_point(|e| e.rev.main <= at);
@@ -99,21 +110,19 @@ impl KeyIndex {
     pub fn compact(&mut self, at: i64) -> Vec<Rev> {
         let mut removed = Vec::new();
         self.keys.retain(|_, entries| {
-            let n = entries.partition_point(|e| e.rev.main <= at);
-            if n == 0 {
-                return true;
-            }
-            // keep entries[n-1] (visible at `at`) unless it is a tombstone below `at`
-            let last = entries[n - 1];
-            let drop = if last.tombstone && last.rev.main < at {
-                n
-            } else {
-                n - 1
-            };
-            removed.extend(entries.drain(..drop).map(|e| e.rev));
+            let n = compactable(entries, at);
+            removed.extend(entries.drain(..n).map(|e| e.rev));
             !entries.is_empty()
         });
         removed
+    }
+
+    /// What [`KeyIndex::compact`] would remove, without removing it.
+    pub fn compaction_plan(&self, at: i64) -> Vec<Rev> {
+        self.keys
+            .values()
+            .flat_map(|entries| entries[..compactable(entries, at)].iter().map(|e| e.rev))
+            .collect()
     }
 
     #[cfg(test)]
@@ -172,10 +181,13 @@ mod tests {
         removed.sort();
         assert_eq!(removed, vec![Rev::new(2, 0)]);
         assert_eq!(idx.get(b"a", 5).unwrap().version, 2);
-        // compacting at 7 drops a@4 and the tombstone at 6
+        // compacting at 7 drops a@4 and the tombstone at 6; the plan says so first
+        let mut plan = idx.compaction_plan(7);
+        plan.sort();
         let mut removed = idx.compact(7);
         removed.sort();
         assert_eq!(removed, vec![Rev::new(4, 0), Rev::new(6, 0)]);
+        assert_eq!(plan, removed);
         assert_eq!(idx.get(b"a", 9).unwrap().version, 1);
         // a tombstone exactly at the compaction point is kept (a watch from there
         // must still see the delete)

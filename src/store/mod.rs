@@ -9,6 +9,8 @@
 
 pub mod backend;
 pub mod compactor;
+#[cfg(test)]
+pub(crate) mod conformance;
 pub mod encoding;
 mod index;
 pub mod memory;
@@ -29,9 +31,13 @@ use async_trait::async_trait;
 /// process must stop rather than serve possibly wrong data.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum StoreError {
-    #[error("mvcc: required revision {requested} has been compacted (compacted revision {compacted})")]
+    #[error(
+        "mvcc: required revision {requested} has been compacted (compacted revision {compacted})"
+    )]
     Compacted { requested: i64, compacted: i64 },
-    #[error("mvcc: required revision {requested} is a future revision (current revision {current})")]
+    #[error(
+        "mvcc: required revision {requested} is a future revision (current revision {current})"
+    )]
     FutureRevision { requested: i64, current: i64 },
     #[error("invalid request: {0}")]
     InvalidRequest(String),

@@ -22,6 +22,9 @@ use super::types::*;
 use super::watch::{EventSource, RevEvents, WatchHub, Watcher};
 use super::{Result, StoreError};
 
+/// Every retained record, the metadata and the view they were read from.
+pub type Dump<V> = (Vec<(Rev, Record)>, Meta, V);
+
 /// A write the engine applies.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Write {
@@ -56,6 +59,9 @@ struct Pending<'a, V: BackendView> {
     batch: WriteBatch,
     events: Vec<RevEvents>,
     head: i64,
+    /// Compaction point as of this batch; the index is compacted after the commit.
+    compact_revision: i64,
+    compacted: bool,
 }
 
 impl<V: BackendView> Pending<'_, V> {
@@ -63,9 +69,11 @@ impl<V: BackendView> Pending<'_, V> {
         if let Some(r) = self.records.get(&rev) {
             return Ok(r.clone());
         }
-        self.view
-            .get(rev)?
-            .ok_or_else(|| StoreError::Fatal(format!("index names revision {rev:?} but the backend has no record")))
+        self.view.get(rev)?.ok_or_else(|| {
+            StoreError::Fatal(format!(
+                "index names revision {rev:?} but the backend has no record"
+            ))
+        })
     }
 }
 
@@ -216,7 +224,7 @@ impl<B: Backend> Mvcc<B> {
         let _writer = self.writer.lock().expect("poisoned");
         let view = self.backend.view()?;
         let mut responses = Vec::with_capacity(writes.len());
-        let (batch, events) = {
+        let (batch, events, compacted) = {
             let mut st = self.state.write().expect("poisoned");
             let mut p = Pending {
                 view: &view,
@@ -224,6 +232,8 @@ impl<B: Backend> Mvcc<B> {
                 batch: WriteBatch::default(),
                 events: Vec::new(),
                 head: st.revision,
+                compact_revision: st.compact_revision,
+                compacted: false,
             };
             for w in writes {
                 let resp = match w {
@@ -238,18 +248,35 @@ impl<B: Backend> Mvcc<B> {
             }
             p.batch.meta = Meta {
                 revision: p.head,
-                compact_revision: st.compact_revision,
+                compact_revision: p.compact_revision,
             };
             p.batch.extra = extra;
-            (p.batch, p.events)
+            (p.batch, p.events, p.compacted)
         };
         // The index now holds entries above the committed head, invisible to readers
         // until the head moves after the commit.
+        // A view still open during the commit would make the memory backend copy its
+        // whole map (copy-on-write) and keep old redb pages alive.
+        drop(view);
         let meta = batch.meta;
-        self.backend.commit(batch)?;
-        {
+        let unchanged = batch.puts.is_empty()
+            && batch.removes.is_empty()
+            && batch.extra.is_empty()
+            && !compacted;
+        if compacted {
+            // Readers wait out this commit: until the head moves and the index is
+            // compacted, a reader must neither see removed records through a new view
+            // nor find versions it needs missing at the old head.
             let mut st = self.state.write().expect("poisoned");
+            self.backend.commit(batch)?;
             st.revision = meta.revision;
+            st.index.compact(meta.compact_revision);
+            st.compact_revision = meta.compact_revision;
+        } else {
+            if !unchanged {
+                self.backend.commit(batch)?;
+            }
+            self.state.write().expect("poisoned").revision = meta.revision;
         }
         for ev in events {
             self.hub.publish(ev);
@@ -257,11 +284,15 @@ impl<B: Backend> Mvcc<B> {
         Ok(responses)
     }
 
-    fn apply_compact<V: BackendView>(st: &mut State, p: &mut Pending<'_, V>, rev: i64) -> Result<()> {
-        if rev <= st.compact_revision {
+    fn apply_compact<V: BackendView>(
+        st: &mut State,
+        p: &mut Pending<'_, V>,
+        rev: i64,
+    ) -> Result<()> {
+        if rev <= p.compact_revision {
             return Err(StoreError::Compacted {
                 requested: rev,
-                compacted: st.compact_revision,
+                compacted: p.compact_revision,
             });
         }
         if rev > p.head {
@@ -270,12 +301,15 @@ impl<B: Backend> Mvcc<B> {
                 current: p.head,
             });
         }
-        let removed = st.index.compact(rev);
+        // Later writes of this batch land above `rev`, so the plan made now is what
+        // compacting the index after the commit removes.
+        let removed = st.index.compaction_plan(rev);
         for r in &removed {
             p.records.remove(r);
         }
         p.batch.removes.extend(removed);
-        st.compact_revision = rev;
+        p.compact_revision = rev;
+        p.compacted = true;
         Ok(())
     }
 
@@ -292,14 +326,22 @@ impl<B: Backend> Mvcc<B> {
                 break;
             }
         }
-        let ops = if succeeded { &req.success } else { &req.failure };
+        let ops = if succeeded {
+            &req.success
+        } else {
+            &req.failure
+        };
         let main = p.head + 1;
         let mut sub = 0u32;
         let mut events = Vec::new();
         let mut responses = Vec::with_capacity(ops.len());
         for op in ops {
             let resp = match op {
-                Op::Put { key, value, prev_kv } => {
+                Op::Put {
+                    key,
+                    value,
+                    prev_kv,
+                } => {
                     let prev = st.index.latest(key).copied();
                     let rev = Rev::new(main, sub);
                     sub += 1;
@@ -377,7 +419,11 @@ impl<B: Backend> Mvcc<B> {
                         prev_kvs,
                     }
                 }
-                Op::Range(r) => OpResponse::Range(Self::range_pending(st, p, r)?),
+                Op::Range(r) => {
+                    // after a write of this txn the read is at the txn's own revision
+                    let at = if sub > 0 { main } else { p.head };
+                    OpResponse::Range(Self::range_pending(st, p, r, at)?)
+                }
             };
             responses.push(resp);
         }
@@ -412,6 +458,7 @@ impl<B: Backend> Mvcc<B> {
         st: &State,
         p: &Pending<'_, V>,
         req: &RangeRequest,
+        at: i64,
     ) -> Result<RangeResponse> {
         let mut kvs = Vec::new();
         let mut count = 0i64;
@@ -430,13 +477,13 @@ impl<B: Backend> Mvcc<B> {
             more: (kvs.len() as i64) < count && !req.count_only,
             kvs,
             count,
-            revision: p.head,
+            revision: at,
         })
     }
 
     /// Every retained record with the metadata, from one consistent view (for
     /// snapshots); the view is returned so the caller can read extras from it.
-    pub fn dump(&self) -> Result<(Vec<(Rev, Record)>, Meta, B::View)> {
+    pub fn dump(&self) -> Result<Dump<B::View>> {
         let view = self.backend.view()?;
         let meta = view.meta()?;
         let mut records = Vec::new();
@@ -586,5 +633,58 @@ impl<B: Backend> EventSource for Mvcc<B> {
             }
         }
         Ok((out, reached, head))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::backend::MemBackend;
+
+    fn put(k: &str, v: &str) -> Write {
+        Write::Txn(TxnRequest {
+            compare: vec![],
+            success: vec![Op::put(k.as_bytes(), v.as_bytes())],
+            failure: vec![],
+        })
+    }
+
+    /// Raft may hand the state machine committed entries in any grouping; the answers
+    /// and the resulting state must not depend on it.
+    #[test]
+    fn grouping_writes_into_batches_does_not_change_results() {
+        let writes = vec![
+            put("/a", "1"),
+            put("/b", "1"),
+            put("/a", "2"),
+            Write::Compact(3),
+            put("/a", "3"),
+            Write::Txn(TxnRequest {
+                compare: vec![],
+                success: vec![Op::delete(b"/b"), Op::Range(RangeRequest::prefix(b"/"))],
+                failure: vec![],
+            }),
+            Write::Compact(3),
+            Write::Compact(5),
+            put("/c", "1"),
+            Write::Compact(9),
+        ];
+        let one = Mvcc::open(MemBackend::default()).unwrap();
+        let all_at_once = one.write_batch(&writes, vec![]).unwrap();
+        let each = Mvcc::open(MemBackend::default()).unwrap();
+        let one_by_one: Vec<_> = writes
+            .iter()
+            .map(|w| {
+                each.write_batch(std::slice::from_ref(w), vec![])
+                    .unwrap()
+                    .remove(0)
+            })
+            .collect();
+        assert_eq!(all_at_once, one_by_one);
+        assert_eq!(one.status(), each.status());
+        for rev in 0..=7 {
+            let req = RangeRequest::prefix(b"/").at_revision(rev);
+            assert_eq!(one.range(&req), each.range(&req), "at revision {rev}");
+        }
     }
 }

@@ -392,10 +392,15 @@ mod tests {
                 .unwrap();
             txn.commit().unwrap();
         }
-        let err = RedbDb::open(&path).err().expect("must refuse a newer format");
+        let err = RedbDb::open(&path)
+            .err()
+            .expect("must refuse a newer format");
         let msg = err.to_string();
         assert!(matches!(err, OpenError::NewerFormat { found, .. } if found == FORMAT + 1));
-        assert!(msg.contains("newer kelp") && msg.contains("s.redb"), "{msg}");
+        assert!(
+            msg.contains("newer kelp") && msg.contains("s.redb"),
+            "{msg}"
+        );
     }
 
     #[test]

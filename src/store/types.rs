@@ -54,12 +54,15 @@ impl KeyRange {
 
     pub(crate) fn validate(&self) -> super::Result<()> {
         match self {
-            KeyRange::Key(k) if k.is_empty() => {
-                Err(super::StoreError::InvalidRequest("key is not provided".into()))
-            }
-            KeyRange::Range { start, end: Some(e) } if e.as_slice() <= start.as_slice() => Err(
-                super::StoreError::InvalidRequest("range end must be greater than start".into()),
-            ),
+            KeyRange::Key(k) if k.is_empty() => Err(super::StoreError::InvalidRequest(
+                "key is not provided".into(),
+            )),
+            KeyRange::Range {
+                start,
+                end: Some(e),
+            } if e.as_slice() <= start.as_slice() => Err(super::StoreError::InvalidRequest(
+                "range end must be greater than start".into(),
+            )),
             _ => Ok(()),
         }
     }
@@ -307,8 +310,13 @@ impl TxnRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OpResponse {
-    Put { prev_kv: Option<KeyValue> },
-    Delete { deleted: i64, prev_kvs: Vec<KeyValue> },
+    Put {
+        prev_kv: Option<KeyValue>,
+    },
+    Delete {
+        deleted: i64,
+        prev_kvs: Vec<KeyValue>,
+    },
     Range(RangeResponse),
 }
 

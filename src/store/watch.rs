@@ -12,8 +12,8 @@ use std::sync::{Arc, Weak};
 
 use tokio::sync::broadcast;
 
-use super::types::{Event, KeyRange, WatchRequest};
 use super::Result;
+use super::types::{Event, KeyRange, WatchRequest};
 
 /// Live ring size, in revisions.
 const RING: usize = 4096;

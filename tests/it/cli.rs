@@ -110,7 +110,14 @@ fn help_lists_every_subcommand() {
     let out = kelp(&["--help"]).output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8(out.stdout).unwrap();
-    for sub in ["server", "agent", "snapshot", "token", "kubectl", "check-config"] {
+    for sub in [
+        "server",
+        "agent",
+        "snapshot",
+        "token",
+        "kubectl",
+        "check-config",
+    ] {
         assert!(help.contains(sub), "--help does not list {sub}:\n{help}");
     }
 }
@@ -118,7 +125,13 @@ fn help_lists_every_subcommand() {
 #[test]
 fn unbuilt_subcommands_say_so_and_fail() {
     let cases: &[&[&str]] = &[
-        &["agent", "--server", "https://127.0.0.1:6443", "--token", "t"],
+        &[
+            "agent",
+            "--server",
+            "https://127.0.0.1:6443",
+            "--token",
+            "t",
+        ],
         &["snapshot", "save"],
         &["token", "list"],
         &["check-config"],
@@ -139,11 +152,29 @@ fn invalid_configuration_stops_with_one_line_and_exit_64() {
     std::fs::write(&bad_file, "data-dirr: /x\n").unwrap();
     let data = dir.path().join("data");
     let data = data.to_str().unwrap();
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
-        (vec!["--https-listen-port", "0"], vec![], "https-listen-port"),
-        (vec!["--service-cidr", "10.42.0.0/24"], vec![], "service-cidr"),
-        (vec![], vec![("KELP_CLUSTER_DNS", "192.168.1.1")], "cluster-dns"),
-        (vec!["--config", bad_file.to_str().unwrap()], vec![], "data-dirr"),
+    // (flags, environment, the key the error must name)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["--https-listen-port", "0"],
+            vec![],
+            "https-listen-port",
+        ),
+        (
+            vec!["--service-cidr", "10.42.0.0/24"],
+            vec![],
+            "service-cidr",
+        ),
+        (
+            vec![],
+            vec![("KELP_CLUSTER_DNS", "192.168.1.1")],
+            "cluster-dns",
+        ),
+        (
+            vec!["--config", bad_file.to_str().unwrap()],
+            vec![],
+            "data-dirr",
+        ),
         (vec!["--node-label", "bad label=x"], vec![], "node-label"),
     ];
     for (flags, env, key) in cases {
@@ -213,7 +244,10 @@ fn idle_server_does_not_write_to_disk() {
             .await
             .unwrap();
         for i in 0..100 {
-            store.put(format!("/idle/{i}").as_bytes(), b"v").await.unwrap();
+            store
+                .put(format!("/idle/{i}").as_bytes(), b"v")
+                .await
+                .unwrap();
         }
         let head = store.status().await.unwrap().revision;
         store.compact(head).await.unwrap();
@@ -227,7 +261,12 @@ fn idle_server_does_not_write_to_disk() {
     let (bytes0, files0) = (written_bytes(server.pid()), mtimes(dir.path()));
     std::thread::sleep(Duration::from_secs(4));
     let (bytes1, files1) = (written_bytes(server.pid()), mtimes(dir.path()));
-    assert_eq!(bytes1 - bytes0, 0, "idle server wrote {} bytes", bytes1 - bytes0);
+    assert_eq!(
+        bytes1 - bytes0,
+        0,
+        "idle server wrote {} bytes",
+        bytes1 - bytes0
+    );
     assert_eq!(files0, files1, "idle server modified files");
     assert!(server.terminate().success());
 }
