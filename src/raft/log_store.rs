@@ -2,7 +2,7 @@
 //!
 //! Tables (format 1):
 //! - `raft_log`: `u64` log index → entry bytes: one format byte (1) + postcard.
-//! - `raft_state`: `&str` → bytes: `vote`, `committed`, `last_purged` (postcard).
+//! - `raft_state`: `&str` → bytes: `vote`, `last_purged` (postcard).
 //!
 //! Every append and vote is a durable commit (fsync). Because the state machine
 //! commits into the same file without fsync, the next durable log commit also makes
@@ -193,30 +193,9 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         self.read_state("vote")
     }
 
-    async fn save_committed(
-        &mut self,
-        committed: Option<LogId<NodeId>>,
-    ) -> Result<(), StorageError<NodeId>> {
-        // Not fsynced on its own: it rides on the next durable commit. Losing it only
-        // delays re-applying entries after a crash; it never loses them.
-        let db = self.db.clone();
-        tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let mut txn = db.begin_write().map_err(|e| e.to_string())?;
-            txn.set_durability(redb::Durability::None)
-                .map_err(|e| e.to_string())?;
-            Self::put_state(&txn, "committed", &committed).map_err(|e| e.to_string())?;
-            txn.commit().map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| log_err(ErrorVerb::Write, e))?
-        .map_err(|e| log_err(ErrorVerb::Write, e))
-    }
-
-    async fn read_committed(&mut self) -> Result<Option<LogId<NodeId>>, StorageError<NodeId>> {
-        Ok(self
-            .read_state::<Option<LogId<NodeId>>>("committed")?
-            .flatten())
-    }
+    // save_committed/read_committed keep openraft's defaults (not stored): a commit
+    // per committed index would be one more write transaction per batch, and after a
+    // restart the one-voter leader re-commits and re-applies its log at once anyway.
 
     async fn append<I>(
         &mut self,

@@ -60,8 +60,10 @@ openraft::declare_raft_types!(
 
 /// Writes proposed together at most.
 const MAX_BATCH: usize = 512;
-/// Batches in flight at once; while they are, new writes queue and form the next one.
-const IN_FLIGHT: usize = 2;
+/// Batches in flight at once; while one is, new writes queue and form the next one.
+/// openraft appends entries one after another, so a second batch in flight would not
+/// overlap the first's fsync — it would only split the queued writers in two.
+const IN_FLIGHT: usize = 1;
 
 struct Proposal {
     write: Write,
