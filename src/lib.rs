@@ -4,6 +4,7 @@
 //! these modules. Start at [`server`], the composition root, and [`store`], the MVCC
 //! key-value store every Kubernetes object will live in.
 
+pub mod pki;
 pub mod raft;
 pub mod server;
 pub mod store;
