@@ -4,6 +4,8 @@
 //! these modules. Start at [`server`], the composition root, and [`store`], the MVCC
 //! key-value store every Kubernetes object will live in.
 
+pub mod api;
+pub mod apiserver;
 pub mod pki;
 pub mod raft;
 pub mod server;

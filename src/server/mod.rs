@@ -1,9 +1,9 @@
 //! The composition root: turns a validated [`config::ServerConfig`] into running
 //! components, waits for them to be ready and shuts them down in order.
 //!
-//! Today `kelp server` runs the store (raft + redb) and its compactor. The Kubernetes
-//! API server, scheduler, controllers and agent are later pieces; nothing pretends
-//! to serve them yet.
+//! Today `kelp server` runs the store (raft + redb) and its compactor, and the
+//! Kubernetes API server over TLS in front of it. The scheduler, controllers and agent
+//! are later pieces; nothing pretends to run them yet.
 
 pub mod config;
 
@@ -14,6 +14,7 @@ use anyhow::Context;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 
+use crate::apiserver::ApiServer;
 use crate::raft::RaftStore;
 use crate::store::compactor::{self, CompactionPolicy, Reclaim};
 use crate::store::{Store, StoreError};
@@ -84,6 +85,33 @@ impl StoreHandle {
     }
 }
 
+/// The serving certificate's addresses: every address this server is reached at.
+fn serving_sans(cfg: &config::ServerConfig) -> crate::pki::ServingSans {
+    let mut ips = vec![];
+    if let Some(a) = cfg.advertise_address {
+        ips.push(a);
+    }
+    if !cfg.bind_address.is_unspecified() {
+        ips.push(cfg.bind_address);
+    }
+    // the `kubernetes` Service's ClusterIP: the service range's first address
+    if let std::net::IpAddr::V4(net) = cfg.service_cidr.network() {
+        ips.push(std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::from(net) + 1)));
+    }
+    let mut dns = vec![];
+    if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
+        let host = host.trim().to_lowercase();
+        if !host.is_empty() {
+            dns.push(host);
+        }
+    }
+    crate::pki::ServingSans {
+        ips,
+        dns,
+        cluster_domain: cfg.cluster_domain.clone(),
+    }
+}
+
 /// Runs `kelp server` until SIGINT/SIGTERM or until a core component fails (then the
 /// error is returned and the process exits non-zero, so systemd restarts it).
 pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
@@ -98,8 +126,38 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "store ready"
     );
-    tracing::warn!(
-        "the Kubernetes API server is not implemented yet: kelp server runs only its store"
+
+    let tls_dir = cfg.data_dir.join("server").join("tls");
+    let pki = crate::pki::Pki::ensure(&tls_dir, &serving_sans(&cfg))
+        .with_context(|| format!("preparing certificates in {}", tls_dir.display()))?;
+    let listen = std::net::SocketAddr::new(cfg.bind_address, cfg.https_listen_port);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let advertise = cfg
+        .advertise_address
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let api = ApiServer::new(
+        handle.store.clone() as Arc<dyn Store>,
+        std::net::SocketAddr::new(advertise, cfg.https_listen_port).to_string(),
+    );
+    api.bootstrap().await.context("creating the default namespaces")?;
+    let url = format!("https://127.0.0.1:{}", cfg.https_listen_port);
+    crate::pki::write_kubeconfig(&cfg.write_kubeconfig, cfg.write_kubeconfig_mode, &url, &pki)
+        .with_context(|| format!("writing {}", cfg.write_kubeconfig.display()))?;
+    let cancel = CancellationToken::new();
+    let mut serving = tokio::spawn(crate::apiserver::serve::serve(
+        api,
+        listener,
+        pki.server_tls_config(),
+        Default::default(),
+        cancel.child_token(),
+    ));
+    tracing::info!(
+        %listen,
+        kubeconfig = %cfg.write_kubeconfig.display(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "API server ready"
     );
 
     let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
@@ -108,10 +166,17 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         _ = term.recv() => None,
         _ = int.recv() => None,
         e = handle.failed() => Some(e),
+        r = &mut serving => Some(match r {
+            Ok(Ok(())) => anyhow::anyhow!("the API server stopped"),
+            Ok(Err(e)) => anyhow::Error::new(e).context("the API server failed"),
+            Err(e) => anyhow::Error::new(e).context("the API server panicked"),
+        }),
     };
     if let Some(e) = failure {
         return Err(e);
     }
     tracing::info!("shutting down");
+    cancel.cancel();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), serving).await;
     handle.stop().await
 }

@@ -1,6 +1,6 @@
 //! Integration and end-to-end tests, one binary (`cargo test --test it`).
 
-mod corruption;
 mod cli;
+mod corruption;
 mod crash;
 mod support;

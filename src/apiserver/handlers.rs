@@ -1,0 +1,545 @@
+//! Resource verbs: decoding requests, calling the registry, encoding answers (JSON or
+//! Table), as upstream's `endpoints/handlers` do.
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use http::{Request, Response, StatusCode};
+use serde_json::{Value, json};
+
+use crate::api::status::ApiError;
+use crate::api::{FieldSelector, ResourceInfo, Selector};
+
+use super::registry::{
+    DeleteOptions, DeleteOutcome, Filter, ListOptions, WriteOptions, meta_str, prefix,
+};
+use super::request::{ResourceRequest, Verb};
+use super::{ApiServer, Body, json_response, path_not_found, strategy, table, watch};
+
+pub type Query = BTreeMap<String, String>;
+
+/// How the client wants objects back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Json,
+    /// `meta.k8s.io/v1` Table; `true` includes each row's object metadata.
+    Table(bool),
+}
+
+pub fn output(req: &Request<Bytes>, query: &Query) -> Output {
+    let accept = req
+        .headers()
+        .get(http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let first = accept.split(',').next().unwrap_or("");
+    if first.contains("as=Table") && first.contains("g=meta.k8s.io") {
+        let include = query.get("includeObject").map(String::as_str) != Some("None");
+        Output::Table(include)
+    } else {
+        Output::Json
+    }
+}
+
+fn ok_json(status: StatusCode, v: &Value) -> Response<Body> {
+    json_response(status, crate::api::json::to_vec(v).expect("JSON values serialize"))
+}
+
+fn dry_run(query: &Query) -> Result<bool, ApiError> {
+    match query.get("dryRun").map(String::as_str) {
+        None | Some("") => Ok(false),
+        Some("All") => Ok(true),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "Invalid dry run value: {other}; allowed values are \"All\""
+        ))),
+    }
+}
+
+/// Decodes a request body (JSON, or YAML when the content type says so).
+fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
+    let ct = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let body = req.body();
+    if ct.starts_with("application/yaml") {
+        serde_yaml::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!("error converting YAML to JSON: yaml: {e}"))
+        })
+    } else if ct.starts_with("application/json") || ct.is_empty() {
+        serde_json::from_slice(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "couldn't get version/kind; json parse error: {e}"
+            ))
+        })
+    } else {
+        Err(ApiError::unsupported_media_type(&[
+            "application/json",
+            "application/yaml",
+        ]))
+    }
+}
+
+/// The body must be an object of this resource's kind and apiVersion.
+fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
+    if !obj.is_object() {
+        return Err(ApiError::bad_request("the request body must be a JSON object"));
+    }
+    let want = info.api_version();
+    match obj.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if v == want => {}
+        Some(v) => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({want})"
+            )));
+        }
+        None => {
+            return Err(ApiError::bad_request(format!(
+                "Object 'apiVersion' is missing in '{}'",
+                String::from_utf8_lossy(&serde_json::to_vec(obj).unwrap_or_default())
+            )));
+        }
+    }
+    match obj.get("kind").and_then(Value::as_str) {
+        Some(k) if k == info.kind => Ok(()),
+        Some(k) => Err(ApiError::bad_request(format!(
+            "the kind in the data ({k}) does not match the expected kind ({})",
+            info.kind
+        ))),
+        None => Err(ApiError::bad_request(format!(
+            "Object 'Kind' is missing in '{}'",
+            String::from_utf8_lossy(&serde_json::to_vec(obj).unwrap_or_default())
+        ))),
+    }
+}
+
+fn render(info: &ResourceInfo, out: Output, obj: &Value, status: StatusCode) -> Response<Body> {
+    match out {
+        Output::Json => ok_json(status, obj),
+        Output::Table(include) => {
+            let rv = meta_str(obj, "resourceVersion").unwrap_or("");
+            ok_json(
+                status,
+                &table::table(
+                    info,
+                    std::slice::from_ref(obj),
+                    json!({"resourceVersion": rv}),
+                    include,
+                ),
+            )
+        }
+    }
+}
+
+pub async fn resource(
+    api: &ApiServer,
+    req: Request<Bytes>,
+    r: ResourceRequest,
+    query: Query,
+) -> Result<Response<Body>, ApiError> {
+    let Some(info) = api.resource(&r.group, &r.version, &r.resource) else {
+        return Err(path_not_found("the server could not find the requested resource"));
+    };
+    let namespace = if info.namespaced {
+        r.namespace.as_deref()
+    } else {
+        if r.namespace.is_some() {
+            return Err(path_not_found("the server could not find the requested resource"));
+        }
+        None
+    };
+    if let Some(sub) = &r.subresource {
+        if info.subresource(sub).is_none() {
+            return Err(path_not_found("the server could not find the requested resource"));
+        }
+        if sub != "status" {
+            return Err(ApiError::method_not_supported(
+                &crate::api::GroupResource::new(
+                    info.group.clone(),
+                    format!("{}/{sub}", info.plural),
+                ),
+                r.verb.as_str(),
+            )
+            .with_message(format!(
+                "the {}/{sub} subresource is not implemented yet",
+                info.plural
+            )));
+        }
+    }
+    // a namespaced object needs its namespace, except for lists across namespaces
+    let needs_ns = info.namespaced
+        && !matches!(r.verb, Verb::List | Verb::Watch)
+        && namespace.is_none();
+    if needs_ns {
+        return Err(path_not_found("the server could not find the requested resource"));
+    }
+    let out = output(&req, &query);
+    let registry = &api.inner.registry;
+    let sub = r.subresource.as_deref();
+    match (r.verb, r.name.as_deref()) {
+        (Verb::Get, Some(name)) => {
+            let obj = registry.get(&info, namespace, name).await?;
+            Ok(render(&info, out, &obj, StatusCode::OK))
+        }
+        (Verb::List, None) => list(api, &info, namespace, &query, out).await,
+        (Verb::Watch, name) => {
+            let filter = filter(&info, &query, name)?;
+            watch::serve(api, info, namespace, filter, &query, out).await
+        }
+        (Verb::Create, None) => {
+            let obj = decode_body(&req)?;
+            check_type(&info, &obj)?;
+            let opts = WriteOptions {
+                dry_run: dry_run(&query)?,
+            };
+            let created = registry.create(&info, namespace, obj, &opts).await?;
+            Ok(render(&info, out, &created, StatusCode::CREATED))
+        }
+        (Verb::Update, Some(name)) => {
+            let obj = decode_body(&req)?;
+            check_type(&info, &obj)?;
+            let opts = WriteOptions {
+                dry_run: dry_run(&query)?,
+            };
+            let updated = registry
+                .update(&info, namespace, name, sub, &opts, |_| Ok(obj.clone()))
+                .await?;
+            Ok(render(&info, out, &updated, StatusCode::OK))
+        }
+        (Verb::Patch, Some(name)) => {
+            let opts = WriteOptions {
+                dry_run: dry_run(&query)?,
+            };
+            let patched = patch(api, &info, namespace, name, sub, &req, &opts).await?;
+            Ok(render(&info, out, &patched, StatusCode::OK))
+        }
+        (Verb::Delete, Some(name)) => {
+            let opts = delete_options(&req, &query)?;
+            match registry.delete(&info, namespace, name, &opts).await? {
+                DeleteOutcome::Pending(obj) => Ok(render(&info, out, &obj, StatusCode::OK)),
+                DeleteOutcome::Deleted(obj) if info.kind == "Pod" && info.group.is_empty() => {
+                    Ok(render(&info, out, &obj, StatusCode::OK))
+                }
+                DeleteOutcome::Deleted(obj) => Ok(ok_json(
+                    StatusCode::OK,
+                    &success_status(&info, &obj),
+                )),
+            }
+        }
+        (Verb::DeleteCollection, None) => {
+            let opts = delete_options(&req, &query)?;
+            let filter = filter(&info, &query, None)?;
+            let listed = registry
+                .list(
+                    &info,
+                    namespace,
+                    &ListOptions {
+                        filter,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            let mut deleted = Vec::new();
+            for obj in listed.items {
+                let name = meta_str(&obj, "name").unwrap_or("").to_string();
+                let ns = meta_str(&obj, "namespace").map(str::to_string);
+                match registry.delete(&info, ns.as_deref(), &name, &opts).await {
+                    Ok(DeleteOutcome::Deleted(o) | DeleteOutcome::Pending(o)) => deleted.push(o),
+                    Err(e) if e.code() == 404 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            let rv = registry.revision().await?;
+            Ok(ok_json(StatusCode::OK, &list_object(&info, deleted, rv, None, None)))
+        }
+        _ => Err(ApiError::method_not_supported(
+            &info.group_resource(),
+            r.verb.as_str(),
+        )),
+    }
+}
+
+fn success_status(info: &ResourceInfo, obj: &Value) -> Value {
+    let mut details = serde_json::Map::new();
+    details.insert("name".into(), json!(meta_str(obj, "name").unwrap_or("")));
+    if !info.group.is_empty() {
+        details.insert("group".into(), json!(info.group));
+    }
+    details.insert("kind".into(), json!(info.plural));
+    details.insert("uid".into(), json!(meta_str(obj, "uid").unwrap_or("")));
+    json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": details,
+    })
+}
+
+fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, ApiError> {
+    let mut opts = DeleteOptions {
+        dry_run: dry_run(query)?,
+        ..Default::default()
+    };
+    if let Some(g) = query.get("gracePeriodSeconds") {
+        opts.grace_period_seconds = Some(g.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}"))
+        })?);
+    }
+    if !req.body().is_empty() {
+        let body: Value = serde_json::from_slice(req.body())
+            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?;
+        if let Some(g) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
+            opts.grace_period_seconds = Some(g);
+        }
+        if body.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|v| v == "All")) {
+            opts.dry_run = true;
+        }
+        if let Some(p) = body.get("preconditions") {
+            opts.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
+            opts.precondition_rv = p
+                .get("resourceVersion")
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str)
+            && !matches!(p, "Orphan" | "Background" | "Foreground") {
+                return Err(ApiError::bad_request(format!(
+                    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+                )));
+            }
+    }
+    Ok(opts)
+}
+
+/// Label and field selectors from the query (and `metadata.name` for a watch of one
+/// object), checked against what this resource can select on.
+pub fn filter(info: &ResourceInfo, query: &Query, name: Option<&str>) -> Result<Filter, ApiError> {
+    let labels = match query.get("labelSelector").filter(|s| !s.is_empty()) {
+        Some(s) => Some(Selector::parse(s).map_err(|e| {
+            ApiError::bad_request(format!("unable to parse requirement: {e}"))
+        })?),
+        None => None,
+    };
+    let mut fields = match query.get("fieldSelector").filter(|s| !s.is_empty()) {
+        Some(s) => {
+            let f = FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let mut allowed = vec!["metadata.name", "metadata.namespace"];
+            allowed.extend_from_slice(strategy::selectable_fields(info));
+            f.check_fields(&allowed)
+                .map_err(|e| ApiError::bad_request(e.to_string()))?;
+            Some(f)
+        }
+        None => None,
+    };
+    if let Some(name) = name {
+        let by_name = FieldSelector::one_term_equal("metadata.name", name);
+        fields = Some(match fields {
+            None => by_name,
+            Some(f) => {
+                let joined = format!("{},metadata.name={name}", selector_string(&f));
+                FieldSelector::parse(&joined).map_err(|e| ApiError::bad_request(e.to_string()))?
+            }
+        });
+    }
+    Ok(Filter { labels, fields })
+}
+
+fn selector_string(f: &FieldSelector) -> String {
+    f.to_string()
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ContinueToken {
+    v: String,
+    rv: i64,
+    start: String,
+}
+
+fn encode_continue(info: &ResourceInfo, namespace: Option<&str>, key: &[u8], rv: i64) -> String {
+    let p = prefix(info, namespace);
+    let start = String::from_utf8_lossy(&key[p.len().min(key.len())..]).into_owned();
+    let token = ContinueToken {
+        v: "meta.k8s.io/v1".into(),
+        rv,
+        start,
+    };
+    base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(&token).expect("serializes"))
+}
+
+fn decode_continue(
+    info: &ResourceInfo,
+    namespace: Option<&str>,
+    token: &str,
+) -> Result<(Vec<u8>, i64), ApiError> {
+    let invalid = |why: &str| ApiError::bad_request(format!("continue key is not valid: {why}"));
+    let bytes = base64::engine::general_purpose::URL_SAFE
+        .decode(token)
+        .map_err(|_| invalid("illegal base64 data"))?;
+    let t: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| invalid("invalid JSON"))?;
+    if t.v != "meta.k8s.io/v1" {
+        return Err(invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+    }
+    if t.rv <= 0 {
+        return Err(invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+    }
+    if t.start.contains("..") || t.start.starts_with('/') {
+        return Err(invalid("path traversal attempt detected"));
+    }
+    let mut key = prefix(info, namespace);
+    key.extend_from_slice(t.start.as_bytes());
+    Ok((key, t.rv))
+}
+
+pub fn list_object(
+    info: &ResourceInfo,
+    items: Vec<Value>,
+    rv: i64,
+    cont: Option<String>,
+    remaining: Option<i64>,
+) -> Value {
+    let mut metadata = serde_json::Map::new();
+    metadata.insert("resourceVersion".into(), json!(rv.to_string()));
+    if let Some(c) = cont {
+        metadata.insert("continue".into(), json!(c));
+    }
+    if let Some(r) = remaining {
+        metadata.insert("remainingItemCount".into(), json!(r));
+    }
+    json!({
+        "kind": format!("{}List", info.kind),
+        "apiVersion": info.api_version(),
+        "metadata": metadata,
+        "items": items,
+    })
+}
+
+/// Parses `resourceVersion`/`resourceVersionMatch` for a list: the exact revision to
+/// read at, if one is required.
+fn list_revision(query: &Query) -> Result<Option<i64>, ApiError> {
+    let rv = query.get("resourceVersion").map(String::as_str).unwrap_or("");
+    let rv_match = query
+        .get("resourceVersionMatch")
+        .map(String::as_str)
+        .unwrap_or("");
+    let parsed = if rv.is_empty() {
+        None
+    } else {
+        Some(rv.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version: {rv}"))
+                .with_message(format!("resourceVersion: Invalid value: \"{rv}\": strconv.ParseUint: parsing \"{rv}\": invalid syntax"))
+        })?)
+    };
+    match (rv_match, parsed) {
+        ("", _) | ("NotOlderThan", Some(_)) => Ok(None),
+        ("Exact", Some(r)) if r > 0 => Ok(Some(r)),
+        ("Exact" | "NotOlderThan", _) => Err(ApiError::bad_request("resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided".to_string())),
+        (other, _) => Err(ApiError::bad_request(format!(
+            "resourceVersionMatch: Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\", \"\""
+        ))),
+    }
+}
+
+async fn list(
+    api: &ApiServer,
+    info: &ResourceInfo,
+    namespace: Option<&str>,
+    query: &Query,
+    out: Output,
+) -> Result<Response<Body>, ApiError> {
+    let filter = filter(info, query, None)?;
+    let limit = match query.get("limit").filter(|l| !l.is_empty()) {
+        Some(l) => l
+            .parse::<i64>()
+            .map_err(|_| ApiError::bad_request(format!("invalid limit: {l}")))?
+            .max(0) as usize,
+        None => 0,
+    };
+    let continue_from = match query.get("continue").filter(|c| !c.is_empty()) {
+        Some(c) => Some(decode_continue(info, namespace, c)?),
+        None => None,
+    };
+    let exact_revision = list_revision(query)?;
+    let result = api
+        .inner
+        .registry
+        .list(
+            info,
+            namespace,
+            &ListOptions {
+                filter,
+                limit,
+                continue_from,
+                exact_revision,
+            },
+        )
+        .await?;
+    let cont = result
+        .continue_at
+        .map(|(key, rv)| encode_continue(info, namespace, &key, rv));
+    match out {
+        Output::Json => Ok(ok_json(
+            StatusCode::OK,
+            &list_object(info, result.items, result.revision, cont, result.remaining),
+        )),
+        Output::Table(include) => {
+            let mut metadata = serde_json::Map::new();
+            metadata.insert("resourceVersion".into(), json!(result.revision.to_string()));
+            if let Some(c) = cont {
+                metadata.insert("continue".into(), json!(c));
+            }
+            if let Some(r) = result.remaining {
+                metadata.insert("remainingItemCount".into(), json!(r));
+            }
+            Ok(ok_json(
+                StatusCode::OK,
+                &table::table(info, &result.items, Value::Object(metadata), include),
+            ))
+        }
+    }
+}
+
+async fn patch(
+    api: &ApiServer,
+    info: &ResourceInfo,
+    namespace: Option<&str>,
+    name: &str,
+    sub: Option<&str>,
+    req: &Request<Bytes>,
+    opts: &WriteOptions,
+) -> Result<Value, ApiError> {
+    let ct = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let body = req.body().clone();
+    let group = info.group.clone();
+    let kind = info.kind.clone();
+    api.inner
+        .registry
+        .update(info, namespace, name, sub, opts, move |old| {
+            apply_patch(&ct, &group, &kind, old, &body)
+        })
+        .await
+}
+
+/// Applies a PATCH body of content type `ct` to the current object.
+fn apply_patch(
+    ct: &str,
+    _group: &str,
+    _kind: &str,
+    _old: &Value,
+    _body: &[u8],
+) -> Result<Value, ApiError> {
+    Err(ApiError::unsupported_media_type(&[]).with_message(format!(
+        "patch ({ct}) is not implemented yet"
+    )))
+}

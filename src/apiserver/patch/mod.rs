@@ -1,0 +1,1 @@
+//! Patch application (being written).

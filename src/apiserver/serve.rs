@@ -1,0 +1,209 @@
+//! HTTPS serving: TLS with optional client certificates, authentication, request
+//! limits (body size, inflight, timeout), graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Request, Response};
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::api::status::ApiError;
+use crate::pki::{Identity, identity_from_client_cert};
+
+use super::{ApiServer, Body, error_response};
+
+/// Request bodies larger than this get 413, as upstream's 3 MiB limit.
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+pub const MAX_INFLIGHT: usize = 400;
+pub const MAX_MUTATING_INFLIGHT: usize = 200;
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Static bearer tokens (`token → identity`); service-account tokens come later.
+#[derive(Default, Clone)]
+pub struct Tokens(pub std::collections::HashMap<String, Identity>);
+
+struct Limits {
+    reads: Semaphore,
+    writes: Semaphore,
+}
+
+#[derive(Clone)]
+struct Conn {
+    api: ApiServer,
+    cert_identity: Option<Identity>,
+    tokens: Arc<Tokens>,
+    limits: Arc<Limits>,
+}
+
+fn bearer(req: &Request<Incoming>) -> Option<&str> {
+    req.headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+fn is_mutating(method: &http::Method) -> bool {
+    !matches!(*method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS)
+}
+
+fn is_watch(req: &Request<Incoming>) -> bool {
+    req.uri().query().is_some_and(|q| {
+        q.split('&')
+            .any(|p| p == "watch=true" || p == "watch=1" || p == "watch")
+    })
+}
+
+impl Conn {
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        let user = match bearer(&req) {
+            Some(t) => match self.tokens.0.get(t) {
+                Some(id) => Some(id.clone()),
+                None => return error_response(&ApiError::unauthorized()),
+            },
+            None => self.cert_identity.clone(),
+        };
+        let watch = is_watch(&req);
+        let sem = if is_mutating(req.method()) {
+            &self.limits.writes
+        } else {
+            &self.limits.reads
+        };
+        // long-running requests (watches) do not count against the inflight limit
+        let _permit = if watch {
+            None
+        } else {
+            match sem.try_acquire() {
+                Ok(p) => Some(p),
+                Err(_) => {
+                    return error_response(
+                        &ApiError::too_many_requests(1)
+                            .with_message("Too many requests, please try again later."),
+                    );
+                }
+            }
+        };
+        let (parts, body) = req.into_parts();
+        let bytes = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(b) => b.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return error_response(&ApiError::request_entity_too_large(
+                    "limit is 3145728",
+                ));
+            }
+            Err(e) => {
+                return error_response(&ApiError::bad_request(format!(
+                    "reading the request body: {e}"
+                )));
+            }
+        };
+        let req = Request::from_parts(parts, bytes);
+        if watch {
+            return self.api.handle(req, user).await;
+        }
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.api.handle(req, user)).await {
+            Ok(resp) => resp,
+            Err(_) => error_response(&ApiError::timeout(
+                "request did not complete within the allowed duration",
+                0,
+            )),
+        }
+    }
+}
+
+/// Serves `api` on `listener` with TLS until `cancel` fires, then stops accepting and
+/// lets open connections finish (watches end with the process).
+pub async fn serve(
+    api: ApiServer,
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    tokens: Tokens,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let tokens = Arc::new(tokens);
+    let limits = Arc::new(Limits {
+        reads: Semaphore::new(MAX_INFLIGHT),
+        writes: Semaphore::new(MAX_MUTATING_INFLIGHT),
+    });
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = cancel.cancelled() => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let acceptor = acceptor.clone();
+        let conn = Conn {
+            api: api.clone(),
+            cert_identity: None,
+            tokens: tokens.clone(),
+            limits: limits.clone(),
+        };
+        let cancel = cancel.clone();
+        tokio::spawn(async move { serve_conn(acceptor, tcp, peer, conn, cancel).await });
+    }
+}
+
+async fn serve_conn(
+    acceptor: tokio_rustls::TlsAcceptor,
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    mut conn: Conn,
+    cancel: CancellationToken,
+) {
+    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+        Ok(Ok(tls)) => tls,
+        Ok(Err(e)) => {
+            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+            return;
+        }
+        Err(_) => return,
+    };
+    conn.cert_identity = tls
+        .get_ref()
+        .1
+        .peer_certificates()
+        .and_then(|c| c.first())
+        .and_then(|c| identity_from_client_cert(c));
+    let service = hyper::service::service_fn(move |req| {
+        let conn = conn.clone();
+        async move { Ok::<_, std::convert::Infallible>(conn.handle(req).await) }
+    });
+    let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    let served = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
+    tokio::pin!(served);
+    tokio::select! {
+        r = served.as_mut() => {
+            if let Err(e) = r {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        }
+        _ = cancel.cancelled() => {
+            served.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(5), served).await;
+        }
+    }
+}
+
+/// Serves one request in-process (no socket, no TLS) as `user`: the path in-process
+/// components and tests take.
+pub async fn handle_in_process(
+    api: &ApiServer,
+    req: Request<Bytes>,
+    user: Identity,
+) -> Response<Body> {
+    api.handle(req, Some(user)).await
+}

@@ -1,0 +1,285 @@
+//! Per-kind behaviour on top of the generic registry: defaults, what an update may
+//! change, validation, selectable fields and graceful deletion — upstream's
+//! `RESTCreateStrategy`/`RESTUpdateStrategy` per resource, kept small and pure.
+
+use serde_json::{Value, json};
+
+use crate::api::ResourceInfo;
+use crate::api::status::Cause;
+use crate::api::validation;
+
+use super::registry::meta_str;
+
+fn kind(info: &ResourceInfo) -> (&str, &str) {
+    (info.group.as_str(), info.kind.as_str())
+}
+
+fn has_status_subresource(info: &ResourceInfo) -> bool {
+    info.subresource("status").is_some()
+}
+
+/// Whether this kind counts spec changes in `metadata.generation`.
+fn has_generation(obj: &Value) -> bool {
+    obj.get("spec").is_some()
+}
+
+pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
+    if has_generation(obj) {
+        obj["metadata"]["generation"] = json!(1);
+    }
+    match kind(info) {
+        ("", "Namespace") => {
+            obj["spec"] = json!({"finalizers": ["kubernetes"]});
+            obj["status"] = json!({"phase": "Active"});
+        }
+        ("", "Pod") => {
+            default_pod_spec(&mut obj["spec"]);
+            obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
+        }
+        ("", "Secret") => {
+            if obj.get("type").is_none() {
+                obj["type"] = json!("Opaque");
+            }
+        }
+        ("", "ServiceAccount") | ("", "ConfigMap") => {}
+        _ => {
+            if has_status_subresource(info) && obj.get("status").is_some() {
+                obj["status"] = json!({});
+            }
+        }
+    }
+}
+
+/// Upstream's pod spec defaults (pkg/apis/core/v1/defaults.go).
+fn default_pod_spec(spec: &mut Value) {
+    if !spec.is_object() {
+        return;
+    }
+    for (field, value) in [
+        ("restartPolicy", json!("Always")),
+        ("terminationGracePeriodSeconds", json!(30)),
+        ("dnsPolicy", json!("ClusterFirst")),
+        ("securityContext", json!({})),
+        ("schedulerName", json!("default-scheduler")),
+        ("enableServiceLinks", json!(true)),
+    ] {
+        if spec.get(field).is_none() {
+            spec[field] = value;
+        }
+    }
+    for list in ["containers", "initContainers"] {
+        if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
+            for c in cs {
+                default_container(c);
+            }
+        }
+    }
+}
+
+fn default_container(c: &mut Value) {
+    if c.get("imagePullPolicy").is_none() {
+        let image = c.get("image").and_then(Value::as_str).unwrap_or("");
+        let tag = image.rsplit('/').next().unwrap_or("");
+        let latest = !image.contains('@') && (!tag.contains(':') || tag.ends_with(":latest"));
+        c["imagePullPolicy"] = json!(if latest { "Always" } else { "IfNotPresent" });
+    }
+    for (field, value) in [
+        ("terminationMessagePath", json!("/dev/termination-log")),
+        ("terminationMessagePolicy", json!("File")),
+        ("resources", json!({})),
+    ] {
+        if c.get(field).is_none() {
+            c[field] = value;
+        }
+    }
+}
+
+/// Carries over what an update may not change, and the part another endpoint owns
+/// (status through the main resource, everything but status through `/status`).
+pub fn prepare_for_update(
+    info: &ResourceInfo,
+    subresource: Option<&str>,
+    new: &mut Value,
+    old: &Value,
+) {
+    if subresource == Some("status") {
+        let status = new.get("status").cloned();
+        *new = old.clone();
+        match status {
+            Some(s) => new["status"] = s,
+            None => {
+                if let Some(o) = new.as_object_mut() {
+                    o.remove("status");
+                }
+            }
+        }
+        return;
+    }
+    for field in [
+        "uid",
+        "creationTimestamp",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "generation",
+    ] {
+        match old["metadata"].get(field) {
+            Some(v) => new["metadata"][field] = v.clone(),
+            None => {
+                if let Some(m) = new["metadata"].as_object_mut() {
+                    m.remove(field);
+                }
+            }
+        }
+    }
+    if has_status_subresource(info) {
+        match old.get("status") {
+            Some(s) => new["status"] = s.clone(),
+            None => {
+                if let Some(o) = new.as_object_mut() {
+                    o.remove("status");
+                }
+            }
+        }
+    }
+    if has_generation(new) && new.get("spec") != old.get("spec") {
+        let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
+        new["metadata"]["generation"] = json!(generation);
+    }
+    if kind(info) == ("", "Pod") {
+        default_pod_spec(&mut new["spec"]);
+    }
+}
+
+/// Field-level problems with the object, as upstream reports them in a 422.
+pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Cause> {
+    let mut causes = Vec::new();
+    let name = meta_str(obj, "name").unwrap_or("");
+    let name_errors = match kind(info) {
+        ("", "Namespace") => validation::is_dns1123_label(name),
+        // RBAC and a few others accept any path segment
+        ("rbac.authorization.k8s.io", _) => path_segment_errors(name),
+        _ => validation::is_dns1123_subdomain(name),
+    };
+    for e in name_errors {
+        causes.push(Cause::invalid("metadata.name", name, &e));
+    }
+    if let Some(labels) = obj["metadata"].get("labels").and_then(Value::as_object) {
+        for (k, v) in labels {
+            for e in validation::is_qualified_name(k) {
+                causes.push(Cause::invalid("metadata.labels", k.as_str(), &e));
+            }
+            match v.as_str() {
+                Some(v) => {
+                    for e in validation::is_valid_label_value(v) {
+                        causes.push(Cause::invalid("metadata.labels", v, &e));
+                    }
+                }
+                None => causes.push(Cause::invalid("metadata.labels", k.as_str(), "must be a string")),
+            }
+        }
+    }
+    if let (("", "ConfigMap" | "Secret"), Some(old)) = (kind(info), old)
+        && old.get("immutable") == Some(&json!(true)) {
+            for field in ["data", "binaryData", "stringData"] {
+                if obj.get(field) != old.get(field) {
+                    causes.push(Cause::forbidden(
+                        field,
+                        "field is immutable when `immutable` is set",
+                    ));
+                }
+            }
+            if obj.get("immutable") != Some(&json!(true)) {
+                causes.push(Cause::forbidden(
+                    "immutable",
+                    "field is immutable when `immutable` is set",
+                ));
+            }
+        }
+    causes
+}
+
+fn path_segment_errors(name: &str) -> Vec<String> {
+    if name == "." || name == ".." {
+        return vec![format!("may not be '{name}'")];
+    }
+    if name.contains('/') || name.contains('%') {
+        return vec!["may not contain '/' or '%'".into()];
+    }
+    vec![]
+}
+
+/// The fields a field selector may use for this resource (beyond
+/// `metadata.name` and `metadata.namespace`, which every resource has).
+pub fn selectable_fields(info: &ResourceInfo) -> &'static [&'static str] {
+    match kind(info) {
+        ("", "Pod") => &[
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.nominatedNodeName",
+        ],
+        ("", "Secret") => &["type"],
+        ("", "Node") => &["spec.unschedulable"],
+        ("", "Namespace") => &["status.phase"],
+        ("", "Event") => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ],
+        ("", "ReplicationController") => &["status.replicas"],
+        ("apps", "ReplicaSet") => &["status.replicas"],
+        ("batch", "Job") => &["status.successful"],
+        ("certificates.k8s.io", "CertificateSigningRequest") => &["spec.signerName"],
+        _ => &[],
+    }
+}
+
+/// The value of a selectable field as a string; an absent field selects as "".
+pub fn field_value(obj: &Value, field: &str) -> Option<String> {
+    let mut v = obj;
+    for part in field.split('.') {
+        match v.get(part) {
+            Some(next) => v = next,
+            None => return Some(String::new()),
+        }
+    }
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Null => Some(String::new()),
+        _ => None,
+    }
+}
+
+/// `Some(seconds)` when deleting this object waits for its grace period (a pod bound
+/// to a node: the kubelet finishes the deletion); `None` deletes at once.
+pub fn deletion_grace(info: &ResourceInfo, obj: &Value, requested: Option<i64>) -> Option<i64> {
+    if kind(info) != ("", "Pod") {
+        return None;
+    }
+    let bound = obj["spec"]
+        .get("nodeName")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    let phase = obj["status"].get("phase").and_then(Value::as_str);
+    if !bound || matches!(phase, Some("Succeeded" | "Failed")) {
+        return None;
+    }
+    let grace = requested
+        .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
+        .unwrap_or(30);
+    (grace > 0).then_some(grace)
+}

@@ -1,0 +1,329 @@
+//! Server-side printing: `meta.k8s.io/v1` Tables, which `kubectl get` asks for and
+//! prints as they come. Columns follow upstream's printers
+//! (pkg/printers/internalversion) for the kinds that have them; any other kind gets
+//! upstream's default: Name and Created At.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Value, json};
+
+use crate::api::ResourceInfo;
+
+use super::registry::meta_str;
+
+struct Column {
+    name: &'static str,
+    kind: &'static str,
+    format: &'static str,
+    description: &'static str,
+    priority: u8,
+}
+
+const fn col(name: &'static str, kind: &'static str, priority: u8) -> Column {
+    Column {
+        name,
+        kind,
+        format: "",
+        description: "",
+        priority,
+    }
+}
+
+const NAME: Column = Column {
+    name: "Name",
+    kind: "string",
+    format: "name",
+    description: "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names",
+    priority: 0,
+};
+const AGE: Column = Column {
+    name: "Age",
+    kind: "string",
+    format: "",
+    description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+    priority: 0,
+};
+
+/// Go's `duration.HumanDuration`, as kubectl's AGE column shows it.
+pub fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs < 120 {
+        return format!("{secs}s");
+    }
+    let minutes = secs / 60;
+    if minutes < 10 {
+        let s = secs % 60;
+        return if s == 0 {
+            format!("{minutes}m")
+        } else {
+            format!("{minutes}m{s}s")
+        };
+    }
+    if minutes < 180 {
+        return format!("{minutes}m");
+    }
+    let hours = secs / 3600;
+    if hours < 8 {
+        let m = minutes % 60;
+        return if m == 0 {
+            format!("{hours}h")
+        } else {
+            format!("{hours}h{m}m")
+        };
+    }
+    if hours < 48 {
+        return format!("{hours}h");
+    }
+    if hours < 24 * 8 {
+        let h = hours % 24;
+        return if h == 0 {
+            format!("{}d", hours / 24)
+        } else {
+            format!("{}d{h}h", hours / 24)
+        };
+    }
+    if hours < 24 * 365 * 2 {
+        return format!("{}d", hours / 24);
+    }
+    if hours < 24 * 365 * 8 {
+        let days = (hours / 24) % 365;
+        return if days == 0 {
+            format!("{}y", hours / 24 / 365)
+        } else {
+            format!("{}y{days}d", hours / 24 / 365)
+        };
+    }
+    format!("{}y", hours / 24 / 365)
+}
+
+fn age(obj: &Value) -> String {
+    let Some(ts) = meta_str(obj, "creationTimestamp") else {
+        return "<unknown>".into();
+    };
+    match humantime::parse_rfc3339(ts) {
+        Ok(t) => human_duration(SystemTime::now().duration_since(t).unwrap_or_default()),
+        Err(_) => "<unknown>".into(),
+    }
+}
+
+fn count(v: Option<&Value>) -> usize {
+    v.and_then(Value::as_object).map_or(0, |m| m.len())
+}
+
+fn s(v: &Value) -> Value {
+    match v {
+        Value::Null => json!("<none>"),
+        v => v.clone(),
+    }
+}
+
+fn columns(info: &ResourceInfo) -> Vec<Column> {
+    match (info.group.as_str(), info.kind.as_str()) {
+        ("", "Namespace") => vec![NAME, col("Status", "string", 0), AGE],
+        ("", "ConfigMap") => vec![NAME, col("Data", "integer", 0), AGE],
+        ("", "Secret") => vec![NAME, col("Type", "string", 0), col("Data", "integer", 0), AGE],
+        ("", "ServiceAccount") => vec![NAME, col("Secrets", "string", 0), AGE],
+        ("", "Pod") => vec![
+            NAME,
+            col("Ready", "string", 0),
+            col("Status", "string", 0),
+            col("Restarts", "string", 0),
+            AGE,
+            col("IP", "string", 1),
+            col("Node", "string", 1),
+            col("Nominated Node", "string", 1),
+            col("Readiness Gates", "string", 1),
+        ],
+        ("", "Node") => vec![
+            NAME,
+            col("Status", "string", 0),
+            col("Roles", "string", 0),
+            AGE,
+            col("Version", "string", 0),
+        ],
+        ("coordination.k8s.io", "Lease") => vec![NAME, col("Holder", "string", 0), AGE],
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            vec![NAME, col("Created At", "date", 0)]
+        }
+        _ => vec![NAME, col("Created At", "date", 0)],
+    }
+}
+
+fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
+    let name = json!(meta_str(obj, "name").unwrap_or(""));
+    match (info.group.as_str(), info.kind.as_str()) {
+        ("", "Namespace") => vec![name, s(&obj["status"]["phase"]), json!(age(obj))],
+        ("", "ConfigMap") => vec![
+            name,
+            json!(count(obj.get("data")) + count(obj.get("binaryData"))),
+            json!(age(obj)),
+        ],
+        ("", "Secret") => vec![
+            name,
+            s(&obj["type"]),
+            json!(count(obj.get("data"))),
+            json!(age(obj)),
+        ],
+        ("", "ServiceAccount") => vec![
+            name,
+            json!(obj.get("secrets").and_then(Value::as_array).map_or(0, Vec::len)),
+            json!(age(obj)),
+        ],
+        ("", "Pod") => pod_cells(obj, name),
+        ("", "Node") => vec![
+            name,
+            json!(node_status(obj)),
+            json!("<none>"),
+            json!(age(obj)),
+            s(&obj["status"]["nodeInfo"]["kubeletVersion"]),
+        ],
+        ("coordination.k8s.io", "Lease") => {
+            vec![name, s(&obj["spec"]["holderIdentity"]), json!(age(obj))]
+        }
+        _ => vec![name, s(&obj["metadata"]["creationTimestamp"])],
+    }
+}
+
+fn node_status(obj: &Value) -> String {
+    let ready = obj["status"]["conditions"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
+        .map(|c| c["status"] == "True");
+    let mut status = match ready {
+        Some(true) => "Ready".to_string(),
+        _ => "NotReady".to_string(),
+    };
+    if obj["spec"]["unschedulable"] == json!(true) {
+        status.push_str(",SchedulingDisabled");
+    }
+    status
+}
+
+fn pod_cells(obj: &Value, name: Value) -> Vec<Value> {
+    let containers = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
+    let statuses = obj["status"]["containerStatuses"].as_array();
+    let ready = statuses.map_or(0, |st| st.iter().filter(|c| c["ready"] == json!(true)).count());
+    let restarts: i64 = statuses.map_or(0, |st| {
+        st.iter().filter_map(|c| c["restartCount"].as_i64()).sum()
+    });
+    let mut reason = obj["status"]["reason"]
+        .as_str()
+        .or_else(|| obj["status"]["phase"].as_str())
+        .unwrap_or("Unknown")
+        .to_string();
+    if let Some(st) = statuses {
+        for c in st {
+            if let Some(r) = c["state"]["waiting"]["reason"].as_str() {
+                reason = r.to_string();
+            } else if let Some(r) = c["state"]["terminated"]["reason"].as_str() {
+                reason = r.to_string();
+            }
+        }
+    }
+    if meta_str(obj, "deletionTimestamp").is_some() {
+        reason = "Terminating".into();
+    }
+    let or_none = |v: &Value| match v.as_str() {
+        Some(s) if !s.is_empty() => json!(s),
+        _ => json!("<none>"),
+    };
+    vec![
+        name,
+        json!(format!("{ready}/{containers}")),
+        json!(reason),
+        json!(restarts.to_string()),
+        json!(age(obj)),
+        or_none(&obj["status"]["podIP"]),
+        or_none(&obj["spec"]["nodeName"]),
+        or_none(&obj["status"]["nominatedNodeName"]),
+        json!("<none>"),
+    ]
+}
+
+fn partial_metadata(obj: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
+    })
+}
+
+/// One row, for a watch event or a list.
+pub fn row(info: &ResourceInfo, obj: &Value, include_object: bool) -> Value {
+    let mut r = json!({ "cells": cells(info, obj) });
+    if include_object {
+        r["object"] = partial_metadata(obj);
+    }
+    r
+}
+
+fn column_definitions(info: &ResourceInfo) -> Value {
+    Value::Array(
+        columns(info)
+            .into_iter()
+            .map(|c| {
+                json!({
+                    "name": c.name,
+                    "type": c.kind,
+                    "format": c.format,
+                    "description": c.description,
+                    "priority": c.priority,
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A Table of `objects`. `metadata` is the list metadata (resourceVersion, continue).
+pub fn table(info: &ResourceInfo, objects: &[Value], metadata: Value, include_object: bool) -> Value {
+    json!({
+        "kind": "Table",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": metadata,
+        "columnDefinitions": column_definitions(info),
+        "rows": objects.iter().map(|o| row(info, o, include_object)).collect::<Vec<_>>(),
+    })
+}
+
+/// A Table holding one row, as watch events carry (column definitions only in the
+/// first event, as upstream does, is an optimisation kubectl does not need).
+pub fn event_table(info: &ResourceInfo, obj: &Value, include_object: bool) -> Value {
+    let mut t = table(
+        info,
+        std::slice::from_ref(obj),
+        json!({"resourceVersion": meta_str(obj, "resourceVersion").unwrap_or("")}),
+        include_object,
+    );
+    t["metadata"] = json!({"resourceVersion": meta_str(obj, "resourceVersion").unwrap_or("")});
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_match_go() {
+        let cases = [
+            (0, "0s"),
+            (119, "119s"),
+            (120, "2m"),
+            (125, "2m5s"),
+            (600, "10m"),
+            (179 * 60, "179m"),
+            (3 * 3600, "3h"),
+            (3 * 3600 + 60, "3h1m"),
+            (8 * 3600, "8h"),
+            (47 * 3600, "47h"),
+            (48 * 3600, "2d"),
+            (49 * 3600, "2d1h"),
+            (8 * 86400, "8d"),
+            (2 * 365 * 86400, "2y"),
+            (2 * 365 * 86400 + 86400, "2y1d"),
+            (9 * 365 * 86400, "9y"),
+        ];
+        for (secs, want) in cases {
+            assert_eq!(human_duration(Duration::from_secs(secs)), want, "{secs}s");
+        }
+    }
+}

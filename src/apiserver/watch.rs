@@ -1,0 +1,237 @@
+//! Watch: a stream of `{"type":…,"object":…}` lines from the store's watch, with
+//! initial events, selector transitions, bookmarks and timeouts as upstream sends them.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use crate::api::ResourceInfo;
+use crate::api::status::ApiError;
+use crate::store::{EventKind, StoreError, WatchRequest};
+
+use super::handlers::{Output, Query};
+use super::registry::{Filter, ListOptions, decode, prefix, set_resource_version};
+use super::{ApiServer, Body, table};
+
+/// Events buffered per watcher before the watch is cut off (the client re-lists).
+const BUFFER: usize = 256;
+const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
+/// Upstream's default when the client does not set timeoutSeconds: 30-60 minutes.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+struct Sink {
+    tx: mpsc::Sender<Bytes>,
+    info: ResourceInfo,
+    out: Output,
+}
+
+impl Sink {
+    /// Sends one event; false when the client is gone or too slow.
+    fn send(&self, kind: &str, obj: &Value) -> bool {
+        let object = match self.out {
+            Output::Json => obj.clone(),
+            Output::Table(include) if kind != "BOOKMARK" && kind != "ERROR" => {
+                table::event_table(&self.info, obj, include)
+            }
+            Output::Table(_) => obj.clone(),
+        };
+        let mut line = serde_json::to_vec(&json!({"type": kind, "object": object}))
+            .expect("JSON values serialize");
+        line.push(b'\n');
+        self.tx.try_send(Bytes::from(line)).is_ok()
+    }
+
+    fn bookmark(&self, rv: i64, initial_end: bool) -> bool {
+        let mut metadata = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        let obj = json!({
+            "kind": self.info.kind,
+            "apiVersion": self.info.api_version(),
+            "metadata": metadata,
+        });
+        self.send("BOOKMARK", &obj)
+    }
+}
+
+fn flag(query: &Query, name: &str) -> bool {
+    query
+        .get(name)
+        .is_some_and(|v| v.is_empty() || v == "true" || v == "1")
+}
+
+pub async fn serve(
+    api: &ApiServer,
+    info: ResourceInfo,
+    namespace: Option<&str>,
+    filter: Filter,
+    query: &Query,
+    out: Output,
+) -> Result<Response<Body>, ApiError> {
+    let rv = query.get("resourceVersion").cloned().unwrap_or_default();
+    let start: Option<i64> = match rv.as_str() {
+        "" | "0" => None,
+        s => Some(s.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid resource version: {s}"))
+        })?),
+    };
+    let send_initial = match query.get("sendInitialEvents").map(String::as_str) {
+        Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "sendInitialEvents: Invalid value: \"{other}\""
+            )));
+        }
+        // upstream: no resourceVersion (or "0") means "current state, then changes"
+        None => start.is_none(),
+    };
+    let bookmarks = flag(query, "allowWatchBookmarks");
+    let timeout = match query.get("timeoutSeconds").filter(|t| !t.is_empty()) {
+        Some(t) => Duration::from_secs(t.parse().map_err(|_| {
+            ApiError::bad_request(format!("invalid timeoutSeconds: {t}"))
+        })?),
+        None => DEFAULT_TIMEOUT,
+    };
+    let namespace = namespace.map(str::to_string);
+    let registry_api = api.clone();
+    let (tx, body) = super::body::channel(BUFFER);
+    let sink = Sink {
+        tx,
+        info: info.clone(),
+        out,
+    };
+    // the initial list (if any) is read before the response starts, so its errors are
+    // ordinary error responses
+    let (initial, from) = if send_initial {
+        let list = registry_api
+            .inner
+            .registry
+            .list(
+                &info,
+                namespace.as_deref(),
+                &ListOptions {
+                    filter: filter.clone(),
+                    exact_revision: start,
+                    ..Default::default()
+                },
+            )
+            .await?;
+        (Some(list.items), list.revision + 1)
+    } else {
+        (None, start.unwrap_or(0) + 1)
+    };
+    let send_initial_end = send_initial && bookmarks && query.contains_key("sendInitialEvents");
+    tokio::spawn(async move {
+        if let Some(items) = initial {
+            for obj in &items {
+                if !sink.send("ADDED", obj) {
+                    return;
+                }
+            }
+            if send_initial_end && !sink.bookmark(from - 1, true) {
+                return;
+            }
+        }
+        let store = registry_api.inner.registry.store().clone();
+        let mut watcher = match store
+            .watch(WatchRequest {
+                range: crate::store::KeyRange::prefix(&prefix(&info, namespace.as_deref())),
+                start_revision: from,
+                prev_kv: true,
+            })
+            .await
+        {
+            Ok(w) => w,
+            Err(e) => {
+                sink.send("ERROR", &error_object(e));
+                return;
+            }
+        };
+        let deadline = tokio::time::sleep(timeout);
+        tokio::pin!(deadline);
+        let mut tick = tokio::time::interval(BOOKMARK_EVERY);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = &mut deadline => return,
+                _ = sink.tx.closed() => return,
+                _ = tick.tick(), if bookmarks => {
+                    if !sink.bookmark(watcher.next_revision() - 1, false) {
+                        return;
+                    }
+                }
+                batch = watcher.recv() => {
+                    let batch = match batch {
+                        Some(Ok(b)) => b,
+                        Some(Err(e)) => {
+                            sink.send("ERROR", &error_object(e));
+                            return;
+                        }
+                        None => return,
+                    };
+                    for ev in &batch.events {
+                        if !deliver(&sink, &info, &filter, ev, batch.revision) {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    });
+    Ok(Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::CACHE_CONTROL, "no-cache, private")
+        .body(body)
+        .expect("valid response"))
+}
+
+fn error_object(e: StoreError) -> Value {
+    let api_err = match e {
+        StoreError::Compacted { requested, compacted } => {
+            ApiError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64)
+        }
+        e => super::registry::store_error(e),
+    };
+    serde_json::from_slice(&api_err.to_json()).expect("Status is JSON")
+}
+
+/// Translates one store event into what a watcher with `filter` sees: an object that
+/// starts matching is ADDED, one that stops matching is DELETED.
+fn deliver(
+    sink: &Sink,
+    info: &ResourceInfo,
+    filter: &Filter,
+    ev: &crate::store::Event,
+    revision: i64,
+) -> bool {
+    let decode_opt = |kv: Option<&crate::store::KeyValue>| kv.and_then(|kv| decode(kv).ok());
+    let old = decode_opt(ev.prev_kv.as_ref());
+    let old_matches = old.as_ref().is_some_and(|o| filter.matches(info, o));
+    match ev.kind {
+        EventKind::Put => {
+            let Ok(new) = decode(&ev.kv) else {
+                return true;
+            };
+            let new_matches = filter.matches(info, &new);
+            match (old.is_some() && old_matches, new_matches) {
+                (true, true) => sink.send("MODIFIED", &new),
+                (false, true) => sink.send("ADDED", &new),
+                (true, false) => sink.send("DELETED", &new),
+                (false, false) => true,
+            }
+        }
+        EventKind::Delete => match old {
+            Some(mut o) if old_matches => {
+                set_resource_version(&mut o, revision);
+                sink.send("DELETED", &o)
+            }
+            _ => true,
+        },
+    }
+}
