@@ -43,7 +43,10 @@ pub fn output(req: &Request<Bytes>, query: &Query) -> Output {
 }
 
 fn ok_json(status: StatusCode, v: &Value) -> Response<Body> {
-    json_response(status, crate::api::json::to_vec(v).expect("JSON values serialize"))
+    json_response(
+        status,
+        crate::api::json::to_vec(v).expect("JSON values serialize"),
+    )
 }
 
 fn dry_run(query: &Query) -> Result<bool, ApiError> {
@@ -65,14 +68,11 @@ fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
         .unwrap_or("application/json");
     let body = req.body();
     if ct.starts_with("application/yaml") {
-        serde_yaml::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!("error converting YAML to JSON: yaml: {e}"))
-        })
+        serde_yaml::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error converting YAML to JSON: yaml: {e}")))
     } else if ct.starts_with("application/json") || ct.is_empty() {
         serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request(format!(
-                "couldn't get version/kind; json parse error: {e}"
-            ))
+            ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })
     } else {
         Err(ApiError::unsupported_media_type(&[
@@ -85,7 +85,9 @@ fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
 /// The body must be an object of this resource's kind and apiVersion.
 fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     if !obj.is_object() {
-        return Err(ApiError::bad_request("the request body must be a JSON object"));
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON object",
+        ));
     }
     let want = info.api_version();
     match obj.get("apiVersion").and_then(Value::as_str) {
@@ -138,21 +140,31 @@ pub async fn resource(
     req: Request<Bytes>,
     r: ResourceRequest,
     query: Query,
+    user: &crate::pki::Identity,
 ) -> Result<Response<Body>, ApiError> {
     let Some(info) = api.resource(&r.group, &r.version, &r.resource) else {
-        return Err(path_not_found("the server could not find the requested resource"));
+        return Err(path_not_found(
+            "the server could not find the requested resource",
+        ));
     };
+    if info.group == "authentication.k8s.io" && info.plural == "selfsubjectreviews" {
+        return self_subject_review(&info, &r, user);
+    }
     let namespace = if info.namespaced {
         r.namespace.as_deref()
     } else {
         if r.namespace.is_some() {
-            return Err(path_not_found("the server could not find the requested resource"));
+            return Err(path_not_found(
+                "the server could not find the requested resource",
+            ));
         }
         None
     };
     if let Some(sub) = &r.subresource {
         if info.subresource(sub).is_none() {
-            return Err(path_not_found("the server could not find the requested resource"));
+            return Err(path_not_found(
+                "the server could not find the requested resource",
+            ));
         }
         if sub != "status" {
             return Err(ApiError::method_not_supported(
@@ -169,11 +181,12 @@ pub async fn resource(
         }
     }
     // a namespaced object needs its namespace, except for lists across namespaces
-    let needs_ns = info.namespaced
-        && !matches!(r.verb, Verb::List | Verb::Watch)
-        && namespace.is_none();
+    let needs_ns =
+        info.namespaced && !matches!(r.verb, Verb::List | Verb::Watch) && namespace.is_none();
     if needs_ns {
-        return Err(path_not_found("the server could not find the requested resource"));
+        return Err(path_not_found(
+            "the server could not find the requested resource",
+        ));
     }
     let out = output(&req, &query);
     let registry = &api.inner.registry;
@@ -222,10 +235,9 @@ pub async fn resource(
                 DeleteOutcome::Deleted(obj) if info.kind == "Pod" && info.group.is_empty() => {
                     Ok(render(&info, out, &obj, StatusCode::OK))
                 }
-                DeleteOutcome::Deleted(obj) => Ok(ok_json(
-                    StatusCode::OK,
-                    &success_status(&info, &obj),
-                )),
+                DeleteOutcome::Deleted(obj) => {
+                    Ok(ok_json(StatusCode::OK, &success_status(&info, &obj)))
+                }
             }
         }
         (Verb::DeleteCollection, None) => {
@@ -252,7 +264,10 @@ pub async fn resource(
                 }
             }
             let rv = registry.revision().await?;
-            Ok(ok_json(StatusCode::OK, &list_object(&info, deleted, rv, None, None)))
+            Ok(ok_json(
+                StatusCode::OK,
+                &list_object(&info, deleted, rv, None, None),
+            ))
         }
         _ => Err(ApiError::method_not_supported(
             &info.group_resource(),
@@ -284,9 +299,10 @@ fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, 
         ..Default::default()
     };
     if let Some(g) = query.get("gracePeriodSeconds") {
-        opts.grace_period_seconds = Some(g.parse().map_err(|_| {
-            ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}"))
-        })?);
+        opts.grace_period_seconds = Some(
+            g.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?,
+        );
     }
     if !req.body().is_empty() {
         let body: Value = serde_json::from_slice(req.body())
@@ -294,7 +310,11 @@ fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, 
         if let Some(g) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
             opts.grace_period_seconds = Some(g);
         }
-        if body.get("dryRun").and_then(Value::as_array).is_some_and(|d| d.iter().any(|v| v == "All")) {
+        if body
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|d| d.iter().any(|v| v == "All"))
+        {
             opts.dry_run = true;
         }
         if let Some(p) = body.get("preconditions") {
@@ -305,11 +325,12 @@ fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, 
                 .map(str::to_string);
         }
         if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str)
-            && !matches!(p, "Orphan" | "Background" | "Foreground") {
-                return Err(ApiError::bad_request(format!(
-                    "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
-                )));
-            }
+            && !matches!(p, "Orphan" | "Background" | "Foreground")
+        {
+            return Err(ApiError::bad_request(format!(
+                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+            )));
+        }
     }
     Ok(opts)
 }
@@ -318,9 +339,10 @@ fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, 
 /// object), checked against what this resource can select on.
 pub fn filter(info: &ResourceInfo, query: &Query, name: Option<&str>) -> Result<Filter, ApiError> {
     let labels = match query.get("labelSelector").filter(|s| !s.is_empty()) {
-        Some(s) => Some(Selector::parse(s).map_err(|e| {
-            ApiError::bad_request(format!("unable to parse requirement: {e}"))
-        })?),
+        Some(s) => Some(
+            Selector::parse(s)
+                .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?,
+        ),
         None => None,
     };
     let mut fields = match query.get("fieldSelector").filter(|s| !s.is_empty()) {
@@ -366,7 +388,8 @@ fn encode_continue(info: &ResourceInfo, namespace: Option<&str>, key: &[u8], rv:
         rv,
         start,
     };
-    base64::engine::general_purpose::URL_SAFE.encode(serde_json::to_vec(&token).expect("serializes"))
+    base64::engine::general_purpose::URL_SAFE
+        .encode(serde_json::to_vec(&token).expect("serializes"))
 }
 
 fn decode_continue(
@@ -380,10 +403,14 @@ fn decode_continue(
         .map_err(|_| invalid("illegal base64 data"))?;
     let t: ContinueToken = serde_json::from_slice(&bytes).map_err(|_| invalid("invalid JSON"))?;
     if t.v != "meta.k8s.io/v1" {
-        return Err(invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+        return Err(invalid(
+            "incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        ));
     }
     if t.rv <= 0 {
-        return Err(invalid("incorrect encoded start resourceVersion (version meta.k8s.io/v1)"));
+        return Err(invalid(
+            "incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        ));
     }
     if t.start.contains("..") || t.start.starts_with('/') {
         return Err(invalid("path traversal attempt detected"));
@@ -419,7 +446,10 @@ pub fn list_object(
 /// Parses `resourceVersion`/`resourceVersionMatch` for a list: the exact revision to
 /// read at, if one is required.
 fn list_revision(query: &Query) -> Result<Option<i64>, ApiError> {
-    let rv = query.get("resourceVersion").map(String::as_str).unwrap_or("");
+    let rv = query
+        .get("resourceVersion")
+        .map(String::as_str)
+        .unwrap_or("");
     let rv_match = query
         .get("resourceVersionMatch")
         .map(String::as_str)
@@ -539,7 +569,31 @@ fn apply_patch(
     _old: &Value,
     _body: &[u8],
 ) -> Result<Value, ApiError> {
-    Err(ApiError::unsupported_media_type(&[]).with_message(format!(
-        "patch ({ct}) is not implemented yet"
-    )))
+    Err(ApiError::unsupported_media_type(&[])
+        .with_message(format!("patch ({ct}) is not implemented yet")))
+}
+
+/// `kubectl auth whoami`: a virtual resource answering with the caller's identity.
+fn self_subject_review(
+    info: &ResourceInfo,
+    r: &ResourceRequest,
+    user: &crate::pki::Identity,
+) -> Result<Response<Body>, ApiError> {
+    if r.verb != Verb::Create || r.name.is_some() {
+        return Err(ApiError::method_not_supported(
+            &info.group_resource(),
+            r.verb.as_str(),
+        ));
+    }
+    let mut groups = user.groups.clone();
+    groups.push("system:authenticated".into());
+    Ok(ok_json(
+        StatusCode::CREATED,
+        &json!({
+            "kind": "SelfSubjectReview",
+            "apiVersion": info.api_version(),
+            "metadata": {"creationTimestamp": null},
+            "status": {"userInfo": {"username": user.user, "groups": groups}},
+        }),
+    ))
 }

@@ -13,6 +13,7 @@
 mod body;
 mod discovery;
 mod handlers;
+pub mod openapi;
 pub mod patch;
 pub mod registry;
 pub mod request;
@@ -41,8 +42,12 @@ pub const SUPERUSER_GROUP: &str = "system:masters";
 /// Decides whether an authenticated caller may perform a verb.
 pub trait Authorizer: Send + Sync {
     /// `Err` carries the reason shown in the 403.
-    fn authorize(&self, user: &Identity, verb: Verb, req: &request::ResourceRequest)
-    -> Result<(), String>;
+    fn authorize(
+        &self,
+        user: &Identity,
+        verb: Verb,
+        req: &request::ResourceRequest,
+    ) -> Result<(), String>;
 }
 
 /// Today's authorizer: `system:masters` may do everything, everyone else nothing.
@@ -144,9 +149,9 @@ impl ApiServer {
             Target::GroupVersion { group, version } => {
                 discovery::group_version(self, &group, &version)
             }
-            Target::OpenApiV2 | Target::OpenApiV3(_) => Err(path_not_found(
-                "OpenAPI documents are not served yet",
-            )),
+            Target::OpenApiV2 | Target::OpenApiV3(_) => {
+                Err(path_not_found("OpenAPI documents are not served yet"))
+            }
             Target::Metrics => Err(path_not_found("metrics are not served yet")),
             Target::NotFound => Err(path_not_found(
                 "the server could not find the requested resource",
@@ -154,7 +159,7 @@ impl ApiServer {
             Target::Resource(r) => {
                 let user = user.as_ref().expect("checked above");
                 match self.inner.authorizer.authorize(user, r.verb, &r) {
-                    Ok(()) => handlers::resource(self, req, r, query).await,
+                    Ok(()) => handlers::resource(self, req, r, query, user).await,
                     Err(reason) => Err(forbidden(user, &r, &reason)),
                 }
             }
@@ -206,10 +211,8 @@ pub(crate) fn error_response(e: &ApiError) -> Response<Body> {
         e.to_json(),
     );
     if let Some(secs) = e.retry_after_seconds() {
-        resp.headers_mut().insert(
-            http::header::RETRY_AFTER,
-            http::HeaderValue::from(secs),
-        );
+        resp.headers_mut()
+            .insert(http::header::RETRY_AFTER, http::HeaderValue::from(secs));
     }
     resp
 }

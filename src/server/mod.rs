@@ -96,7 +96,9 @@ fn serving_sans(cfg: &config::ServerConfig) -> crate::pki::ServingSans {
     }
     // the `kubernetes` Service's ClusterIP: the service range's first address
     if let std::net::IpAddr::V4(net) = cfg.service_cidr.network() {
-        ips.push(std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::from(net) + 1)));
+        ips.push(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+            u32::from(net) + 1,
+        )));
     }
     let mut dns = vec![];
     if let Ok(host) = std::fs::read_to_string("/proc/sys/kernel/hostname") {
@@ -116,6 +118,9 @@ fn serving_sans(cfg: &config::ServerConfig) -> crate::pki::ServingSans {
 /// error is returned and the process exits non-zero, so systemd restarts it).
 pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
+    // first, so that a signal during start-up still stops kelp cleanly
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let dir = store_dir(&cfg.data_dir);
     let policy = CompactionPolicy::new(cfg.store_keep_revisions, cfg.store_keep_duration);
     let mut handle = StoreHandle::start(&dir, policy).await?;
@@ -141,7 +146,9 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         handle.store.clone() as Arc<dyn Store>,
         std::net::SocketAddr::new(advertise, cfg.https_listen_port).to_string(),
     );
-    api.bootstrap().await.context("creating the default namespaces")?;
+    api.bootstrap()
+        .await
+        .context("creating the default namespaces")?;
     let url = format!("https://127.0.0.1:{}", cfg.https_listen_port);
     crate::pki::write_kubeconfig(&cfg.write_kubeconfig, cfg.write_kubeconfig_mode, &url, &pki)
         .with_context(|| format!("writing {}", cfg.write_kubeconfig.display()))?;
@@ -160,8 +167,6 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         "API server ready"
     );
 
-    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing SIGINT handler")?;
     let failure = tokio::select! {
         _ = term.recv() => None,
         _ = int.recv() => None,

@@ -1,109 +1,10 @@
 //! End to end with the real `kelp` binary: the CLI contract, configuration errors,
 //! start/stop of `kelp server`, and an idle server leaving the disk alone.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::support::poll;
-
-const KELP: &str = env!("CARGO_BIN_EXE_kelp");
-
-fn kelp(args: &[&str]) -> Command {
-    let mut c = Command::new(KELP);
-    c.args(args);
-    // keep the host's real config and env out of the tests
-    c.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", std::env::temp_dir());
-    c
-}
-
-/// A `kelp server` child whose stderr lines are collected.
-struct Server {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
-}
-
-impl Server {
-    fn start(data_dir: &Path, extra: &[&str]) -> Server {
-        let config = data_dir.join("absent-config.yaml");
-        let mut args = vec![
-            "server",
-            "--data-dir",
-            data_dir.to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        // an explicitly named missing config file is an error; use an empty one
-        std::fs::write(&config, "").unwrap();
-        let mut child = kelp(&args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stderr = child.stderr.take().unwrap();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Server {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    fn wait_for(&mut self, needle: &str, deadline: Duration) {
-        let start = Instant::now();
-        while !self.seen.iter().any(|l| l.contains(needle)) {
-            let left = deadline.saturating_sub(start.elapsed());
-            match self.lines.recv_timeout(left) {
-                Ok(l) => self.seen.push(l),
-                Err(_) => panic!(
-                    "no {needle:?} within {deadline:?}; server said:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn terminate(mut self) -> std::process::ExitStatus {
-        let ok = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(ok.success());
-        let status = poll("kelp server to exit", Duration::from_secs(30), || {
-            self.child.try_wait().unwrap()
-        });
-        while let Ok(l) = self.lines.try_recv() {
-            self.seen.push(l);
-        }
-        status
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
+use crate::support::{Server, kelp};
 
 #[test]
 fn help_lists_every_subcommand() {
@@ -201,7 +102,7 @@ fn server_starts_its_store_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     for round in 0..2 {
         let mut server = Server::start(dir.path(), &[]);
-        server.wait_for("store ready", Duration::from_secs(30));
+        server.wait_for("API server ready", Duration::from_secs(30));
         let status = server.terminate();
         assert!(status.success(), "round {round}: exit {status:?}");
     }
@@ -255,7 +156,7 @@ fn idle_server_does_not_write_to_disk() {
     });
     // a short age window so the compactor ticks many times during the observation
     let mut server = Server::start(dir.path(), &["--store-keep-duration", "1s"]);
-    server.wait_for("store ready", Duration::from_secs(30));
+    server.wait_for("API server ready", Duration::from_secs(30));
     // let start-up writes (if any) settle, then observe a quiet window
     std::thread::sleep(Duration::from_secs(2));
     let (bytes0, files0) = (written_bytes(server.pid()), mtimes(dir.path()));

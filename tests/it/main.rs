@@ -3,4 +3,5 @@
 mod cli;
 mod corruption;
 mod crash;
+mod kubectl;
 mod support;

@@ -1,0 +1,318 @@
+//! End to end with the real binary and real `kubectl` 1.33 over TLS, as a user would.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use crate::support::Server;
+
+/// The kubectl matching the server's minor version (see FACTS.md: the dispatcher
+/// picks it from /version; tests call it directly).
+fn kubectl_binary() -> PathBuf {
+    let dispatcher = which("kubectl").expect("kubectl is not installed (tests need kubectl 1.33)");
+    let real = std::fs::canonicalize(dispatcher).unwrap();
+    let versioned = real.parent().unwrap().join("kubectl.1.33");
+    assert!(
+        versioned.exists(),
+        "{} not found: tests need kubectl 1.33",
+        versioned.display()
+    );
+    versioned
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
+}
+
+struct Kubectl {
+    bin: PathBuf,
+    kubeconfig: PathBuf,
+}
+
+impl Kubectl {
+    fn new(server: &Server) -> Self {
+        Kubectl {
+            bin: kubectl_binary(),
+            kubeconfig: server.kubeconfig.clone(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.args(args)
+            .env_clear()
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", std::env::temp_dir())
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+
+    /// Runs and expects success; returns stdout.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Runs and expects failure; returns stderr.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "kubectl {args:?} should have failed: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn apply_stdin(&self, args: &[&str], yaml: &str) -> Output {
+        use std::io::Write;
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(yaml.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn started() -> (tempfile::TempDir, Server, Kubectl) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    server.wait_for("API server ready", Duration::from_secs(30));
+    let k = Kubectl::new(&server);
+    (dir, server, k)
+}
+
+const CM: &str = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: demo
+  labels:
+    app: web
+data:
+  greeting: hello
+";
+
+#[test]
+fn kubectl_sees_a_kubernetes_server() {
+    let (_dir, server, k) = started();
+    let version = k.ok(&["version", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&version).unwrap();
+    assert_eq!(v["serverVersion"]["major"], "1");
+    assert_eq!(v["serverVersion"]["minor"], "33");
+
+    let ns = k.ok(&["get", "namespaces"]);
+    for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        assert!(ns.contains(name), "namespace {name} missing:\n{ns}");
+    }
+    assert!(ns.starts_with("NAME"), "no Table header:\n{ns}");
+    assert!(ns.contains("Active"), "no STATUS column:\n{ns}");
+
+    let resources = k.ok(&["api-resources", "-o", "wide"]);
+    for r in [
+        "configmaps",
+        "deployments",
+        "leases",
+        "customresourcedefinitions",
+    ] {
+        assert!(resources.contains(r), "api-resources lacks {r}");
+    }
+    assert!(
+        resources.contains("cm "),
+        "short names missing:\n{resources}"
+    );
+
+    let ready = k.ok(&["get", "--raw", "/readyz?verbose"]);
+    assert!(
+        ready.contains("[+]ping ok") && ready.contains("readyz check passed"),
+        "{ready}"
+    );
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn configmap_lifecycle_with_selectors_and_errors() {
+    let (_dir, server, k) = started();
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], CM);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("configmap/demo created"));
+
+    // a second create is 409 AlreadyExists, and changes nothing
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], CM);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("AlreadyExists"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let table = k.ok(&["get", "configmaps"]);
+    assert!(table.contains("DATA") && table.contains("demo"), "{table}");
+    let yaml = k.ok(&["get", "cm", "demo", "-o", "yaml"]);
+    for field in [
+        "greeting: hello",
+        "uid:",
+        "resourceVersion:",
+        "creationTimestamp:",
+    ] {
+        assert!(yaml.contains(field), "{field} missing:\n{yaml}");
+    }
+    assert_eq!(
+        k.ok(&["get", "cm", "-l", "app=web", "-o", "name"]).trim(),
+        "configmap/demo"
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "-l", "app=db", "-o", "name"]).trim(),
+        ""
+    );
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "cm",
+            "--field-selector",
+            "metadata.name=demo",
+            "-o",
+            "name"
+        ])
+        .trim(),
+        "configmap/demo"
+    );
+    let bad = k.fails(&["get", "cm", "--field-selector", "data.greeting=hello"]);
+    assert!(
+        bad.contains("BadRequest") && bad.contains("data.greeting"),
+        "{bad}"
+    );
+    let bad = k.fails(&["get", "cm", "-l", "a b c"]);
+    assert!(
+        bad.contains("unable to parse requirement") || bad.contains("BadRequest"),
+        "{bad}"
+    );
+    let jp = k.ok(&["get", "cm", "demo", "-o", "jsonpath={.data.greeting}"]);
+    assert_eq!(jp, "hello");
+
+    let missing = k.fails(&["get", "cm", "nope"]);
+    assert!(
+        missing.contains(r#"configmaps "nope" not found"#),
+        "{missing}"
+    );
+
+    // pagination: kubectl lists in chunks and sees every object once
+    for i in 0..7 {
+        let yaml = CM.replace("name: demo", &format!("name: page-{i}"));
+        let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], &yaml);
+        assert!(out.status.success());
+    }
+    let names = k.ok(&["get", "cm", "--chunk-size=2", "-o", "name"]);
+    assert_eq!(
+        names
+            .lines()
+            .filter(|l| l.starts_with("configmap/page-"))
+            .count(),
+        7,
+        "{names}"
+    );
+
+    assert!(
+        k.ok(&["delete", "cm", "demo"])
+            .contains(r#"configmap "demo" deleted"#)
+    );
+    k.fails(&["get", "cm", "demo"]);
+    // deletecollection
+    k.ok(&[
+        "delete",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?labelSelector=app%3Dweb",
+    ]);
+    assert_eq!(k.ok(&["get", "cm", "-o", "name"]).trim(), "");
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn get_watch_prints_rows_as_objects_change() {
+    let (_dir, server, k) = started();
+    let mut watch = k
+        .cmd(&["get", "cm", "-w"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // the header arrives with the (empty) initial list; then create
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], CM);
+    assert!(out.status.success());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.starts_with("demo")) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(l) => seen.push(l),
+            Err(_) => panic!("kubectl get -w never printed demo: {seen:?}"),
+        }
+    }
+    let row = seen.iter().find(|l| l.starts_with("demo")).unwrap();
+    assert!(
+        row.split_whitespace().nth(1) == Some("1"),
+        "DATA column: {row}"
+    );
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn unauthenticated_and_health() {
+    let (_dir, server, k) = started();
+    // without credentials: health is open, the API is not
+    let anon = tempfile::NamedTempFile::new().unwrap();
+    let kc = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user: {{token: not-a-token}}\n",
+        server.port
+    );
+    std::fs::write(anon.path(), kc).unwrap();
+    let anon_k = Kubectl {
+        bin: k.bin.clone(),
+        kubeconfig: anon.path().to_path_buf(),
+    };
+    let err = anon_k.fails(&["get", "cm"]);
+    assert!(
+        err.contains("Unauthorized") || err.contains("must be logged in"),
+        "{err}"
+    );
+    assert!(server.terminate().success());
+}
