@@ -10,10 +10,10 @@
 //! ([`crate::api::status::ApiError`]); nothing writes to the store on a request that
 //! fails validation.
 
+pub mod allocator;
 mod body;
 mod discovery;
 mod handlers;
-pub mod openapi;
 pub mod patch;
 pub mod registry;
 pub mod request;
@@ -86,10 +86,14 @@ pub struct ApiServer {
 pub const KUBERNETES_VERSION: &str = "v1.33.0";
 
 impl ApiServer {
-    pub fn new(store: Arc<dyn Store>, server_address: String) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        server_address: String,
+        ranges: allocator::ServiceRanges,
+    ) -> Self {
         ApiServer {
             inner: Arc::new(Inner {
-                registry: registry::Registry::new(store),
+                registry: registry::Registry::new(store, ranges),
                 resources: RwLock::new(ResourceTable::builtin()),
                 server_address,
                 authorizer: Box::new(MastersOnly),
@@ -97,29 +101,91 @@ impl ApiServer {
         }
     }
 
-    /// Creates what a fresh cluster has: the four standard namespaces.
-    pub async fn bootstrap(&self) -> Result<(), ApiError> {
-        let info = self
-            .resource("", "v1", "namespaces")
-            .expect("namespaces are built in");
+    /// Creates what a fresh cluster has: the four standard namespaces, and the
+    /// `kubernetes` Service in `default` with Endpoints and an EndpointSlice naming
+    /// this API server. Idempotent.
+    pub async fn bootstrap(&self, address: std::net::IpAddr, port: u16) -> Result<(), ApiError> {
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let obj = serde_json::json!({
                 "apiVersion": "v1",
                 "kind": "Namespace",
                 "metadata": {"name": ns},
             });
-            match self
-                .inner
-                .registry
-                .create(&info, None, obj, &registry::WriteOptions::default())
-                .await
-            {
-                Ok(_) => tracing::info!(namespace = ns, "created namespace"),
-                Err(e) if e.code() == 409 => {}
-                Err(e) => return Err(e),
-            }
+            self.ensure("", "v1", "namespaces", None, obj).await?;
         }
-        Ok(())
+        let ip = self.inner.registry.ranges().first().to_string();
+        let labels = serde_json::json!({"component": "apiserver", "provider": "kubernetes"});
+        let service = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kubernetes", "labels": labels},
+            "spec": {
+                "clusterIP": ip,
+                "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}],
+                "sessionAffinity": "None",
+                "type": "ClusterIP",
+            },
+        });
+        self.ensure("", "v1", "services", Some("default"), service)
+            .await?;
+        let endpoints = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "kubernetes", "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
+            "subsets": [{
+                "addresses": [{"ip": address.to_string()}],
+                "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+            }],
+        });
+        self.ensure("", "v1", "endpoints", Some("default"), endpoints)
+            .await?;
+        let slice = serde_json::json!({
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": {"name": "kubernetes", "labels": {
+                "kubernetes.io/service-name": "kubernetes",
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            }},
+            "addressType": if address.is_ipv4() { "IPv4" } else { "IPv6" },
+            "endpoints": [{"addresses": [address.to_string()], "conditions": {"ready": true}}],
+            "ports": [{"name": "https", "port": port, "protocol": "TCP"}],
+        });
+        self.ensure(
+            "discovery.k8s.io",
+            "v1",
+            "endpointslices",
+            Some("default"),
+            slice,
+        )
+        .await
+    }
+
+    /// Creates `obj` unless an object of that name exists.
+    async fn ensure(
+        &self,
+        group: &str,
+        version: &str,
+        plural: &str,
+        namespace: Option<&str>,
+        obj: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        let info = self
+            .resource(group, version, plural)
+            .expect("bootstrap resources are built in");
+        let name = obj["metadata"]["name"].as_str().unwrap_or("").to_string();
+        match self
+            .inner
+            .registry
+            .create(&info, namespace, obj, &registry::WriteOptions::default())
+            .await
+        {
+            Ok(_) => {
+                tracing::info!(resource = plural, name, "created");
+                Ok(())
+            }
+            Err(e) if e.code() == 409 => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     pub(crate) fn resource(

@@ -15,18 +15,19 @@ use serde_json::{Map, Value, json};
 use crate::api::status::{ApiError, Cause};
 use crate::api::{FieldSelector, ResourceInfo, Selector};
 use crate::store::{
-    Compare, CompareOp, KeyRange, KeyValue, Op, RangeRequest, Store, StoreError,
+    Compare, CompareOp, KeyRange, KeyValue, Op, OpResponse, RangeRequest, Store, StoreError,
     TxnRequest, prefix_end,
 };
 
-use super::strategy;
+use super::{allocator, strategy};
 
 /// The one place store errors become API errors.
 pub fn store_error(e: StoreError) -> ApiError {
     match e {
-        StoreError::Compacted { requested, compacted } => {
-            ApiError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64)
-        }
+        StoreError::Compacted {
+            requested,
+            compacted,
+        } => ApiError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64),
         StoreError::FutureRevision { requested, .. } => ApiError::timeout(
             &format!("Too large resource version: {requested}, current: unavailable"),
             1,
@@ -96,7 +97,9 @@ pub fn meta_mut(obj: &mut Value) -> &mut Map<String, Value> {
     if !obj.get("metadata").is_some_and(Value::is_object) {
         obj["metadata"] = json!({});
     }
-    obj["metadata"].as_object_mut().expect("just made an object")
+    obj["metadata"]
+        .as_object_mut()
+        .expect("just made an object")
 }
 
 pub fn meta_str<'a>(obj: &'a Value, field: &str) -> Option<&'a str> {
@@ -130,13 +133,15 @@ impl Filter {
 
     pub fn matches(&self, _info: &ResourceInfo, obj: &Value) -> bool {
         if let Some(l) = &self.labels
-            && !l.matches(&labels(obj)) {
-                return false;
-            }
+            && !l.matches(&labels(obj))
+        {
+            return false;
+        }
         if let Some(f) = &self.fields
-            && !f.matches(&|field| strategy::field_value(obj, field)) {
-                return false;
-            }
+            && !f.matches(&|field| strategy::field_value(obj, field))
+        {
+            return false;
+        }
         true
     }
 }
@@ -187,6 +192,7 @@ const CAS_RETRIES: usize = 8;
 
 pub struct Registry {
     store: Arc<dyn Store>,
+    ranges: allocator::ServiceRanges,
 }
 
 fn random_suffix() -> String {
@@ -200,8 +206,12 @@ fn random_suffix() -> String {
 }
 
 impl Registry {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Registry { store }
+    pub fn new(store: Arc<dyn Store>, ranges: allocator::ServiceRanges) -> Self {
+        Registry { store, ranges }
+    }
+
+    pub fn ranges(&self) -> &allocator::ServiceRanges {
+        &self.ranges
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -264,9 +274,17 @@ impl Registry {
         opts: &WriteOptions,
     ) -> Result<Value, ApiError> {
         let m = meta_mut(&mut obj);
-        let name = match m.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+        let name = match m
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        {
             Some(n) => n.to_string(),
-            None => match m.get("generateName").and_then(Value::as_str).filter(|g| !g.is_empty()) {
+            None => match m
+                .get("generateName")
+                .and_then(Value::as_str)
+                .filter(|g| !g.is_empty())
+            {
                 Some(g) => format!("{g}{}", random_suffix()),
                 None => {
                     return Err(ApiError::invalid(
@@ -317,26 +335,65 @@ impl Registry {
             self.namespace_must_exist(info, ns).await?;
         }
         let key = object_key(info, namespace, &name);
-        if opts.dry_run {
-            if self.read(&key).await?.is_some() {
+        if allocator::is_service(info) {
+            allocator::default_service(&mut obj);
+        }
+        let template = obj;
+        let mut avoid: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..CAS_RETRIES {
+            let mut obj = template.clone();
+            let claims = if allocator::is_service(info) {
+                self.ranges.allocate(&*self.store, &mut obj, &avoid).await?
+            } else {
+                vec![]
+            };
+            if opts.dry_run {
+                if self.read(&key).await?.is_some() {
+                    return Err(ApiError::already_exists(&info.group_resource(), &name));
+                }
+                return Ok(obj);
+            }
+            let mut compare = vec![Compare::absent(&key)];
+            let mut success = vec![Op::put(&key, &encode(&obj))];
+            let mut failure = vec![Op::get(&key)];
+            for c in &claims {
+                compare.push(Compare::absent(c));
+                success.push(Op::put(c, &key));
+                failure.push(Op::get(c));
+            }
+            let resp = self
+                .store
+                .txn(TxnRequest {
+                    compare,
+                    success,
+                    failure,
+                })
+                .await
+                .map_err(store_error)?;
+            if resp.succeeded {
+                let mut obj = obj;
+                set_resource_version(&mut obj, resp.revision);
+                return Ok(obj);
+            }
+            let present = |i: usize| match resp.responses.get(i) {
+                Some(OpResponse::Range(r)) => !r.kvs.is_empty(),
+                _ => false,
+            };
+            if present(0) {
                 return Err(ApiError::already_exists(&info.group_resource(), &name));
             }
-            return Ok(obj);
+            for (i, c) in claims.iter().enumerate() {
+                if present(i + 1) {
+                    if allocator::was_requested(&template, c) {
+                        return Err(allocator::already_allocated(&name, c));
+                    }
+                    avoid.push(c.clone());
+                }
+            }
         }
-        let resp = self
-            .store
-            .txn(TxnRequest {
-                compare: vec![Compare::absent(&key)],
-                success: vec![Op::put(&key, &encode(&obj))],
-                failure: vec![],
-            })
-            .await
-            .map_err(store_error)?;
-        if !resp.succeeded {
-            return Err(ApiError::already_exists(&info.group_resource(), &name));
-        }
-        set_resource_version(&mut obj, resp.revision);
-        Ok(obj)
+        Err(ApiError::internal(&format!(
+            "could not allocate addresses for {name}: too many concurrent creates"
+        )))
     }
 
     /// Replaces an object (PUT), or its status with `subresource == Some("status")`.
@@ -395,13 +452,19 @@ impl Registry {
             }
             if info.namespaced
                 && let (Some(n), Some(ns)) = (meta_str(&new, "namespace"), namespace)
-                    && !n.is_empty() && n != ns {
-                        return Err(ApiError::bad_request(
-                            "the namespace of the provided object does not match the namespace sent on the request",
-                        ));
-                    }
+                && !n.is_empty()
+                && n != ns
+            {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
             strategy::prepare_for_update(info, subresource, &mut new, &old);
-            let causes = strategy::validate(info, &new, Some(&old));
+            let mut causes = strategy::validate(info, &new, Some(&old));
+            if allocator::is_service(info) && subresource.is_none() {
+                allocator::default_service(&mut new);
+                causes.extend(allocator::keep_allocations(&mut new, &old));
+            }
             if !causes.is_empty() {
                 return Err(ApiError::invalid(&info.group_kind(), name, causes));
             }
@@ -413,8 +476,12 @@ impl Registry {
                 let resp = self
                     .store
                     .txn(TxnRequest {
-                        compare: vec![Compare::mod_revision(&key, CompareOp::Equal, kv.mod_revision)],
-                        success: vec![Op::delete(&key)],
+                        compare: vec![Compare::mod_revision(
+                            &key,
+                            CompareOp::Equal,
+                            kv.mod_revision,
+                        )],
+                        success: delete_ops(info, &key, &old),
                         failure: vec![],
                     })
                     .await
@@ -436,7 +503,11 @@ impl Registry {
             let resp = self
                 .store
                 .txn(TxnRequest {
-                    compare: vec![Compare::mod_revision(&key, CompareOp::Equal, kv.mod_revision)],
+                    compare: vec![Compare::mod_revision(
+                        &key,
+                        CompareOp::Equal,
+                        kv.mod_revision,
+                    )],
                     success: vec![Op::put(&key, &encode(&new))],
                     failure: vec![],
                 })
@@ -468,27 +539,29 @@ impl Registry {
             };
             let mut obj = decode(&kv)?;
             if let Some(uid) = &opts.precondition_uid
-                && meta_str(&obj, "uid") != Some(uid.as_str()) {
-                    return Err(ApiError::conflict(
-                        &info.group_resource(),
-                        name,
-                        &format!(
-                            "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
-                            meta_str(&obj, "uid").unwrap_or("")
-                        ),
-                    ));
-                }
+                && meta_str(&obj, "uid") != Some(uid.as_str())
+            {
+                return Err(ApiError::conflict(
+                    &info.group_resource(),
+                    name,
+                    &format!(
+                        "Precondition failed: UID in precondition: {uid}, UID in object meta: {}",
+                        meta_str(&obj, "uid").unwrap_or("")
+                    ),
+                ));
+            }
             if let Some(rv) = &opts.precondition_rv
-                && *rv != kv.mod_revision.to_string() {
-                    return Err(ApiError::conflict(
-                        &info.group_resource(),
-                        name,
-                        &format!(
-                            "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
-                            kv.mod_revision
-                        ),
-                    ));
-                }
+                && *rv != kv.mod_revision.to_string()
+            {
+                return Err(ApiError::conflict(
+                    &info.group_resource(),
+                    name,
+                    &format!(
+                        "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {}",
+                        kv.mod_revision
+                    ),
+                ));
+            }
             let graceful = strategy::deletion_grace(info, &obj, opts.grace_period_seconds);
             if has_finalizers(&obj) || graceful.is_some() {
                 if meta_str(&obj, "deletionTimestamp").is_some() {
@@ -507,7 +580,11 @@ impl Registry {
                 let resp = self
                     .store
                     .txn(TxnRequest {
-                        compare: vec![Compare::mod_revision(&key, CompareOp::Equal, kv.mod_revision)],
+                        compare: vec![Compare::mod_revision(
+                            &key,
+                            CompareOp::Equal,
+                            kv.mod_revision,
+                        )],
                         success: vec![Op::put(&key, &encode(&obj))],
                         failure: vec![],
                     })
@@ -522,11 +599,16 @@ impl Registry {
             if opts.dry_run {
                 return Ok(DeleteOutcome::Deleted(obj));
             }
+            let success = delete_ops(info, &key, &obj);
             let resp = self
                 .store
                 .txn(TxnRequest {
-                    compare: vec![Compare::mod_revision(&key, CompareOp::Equal, kv.mod_revision)],
-                    success: vec![Op::delete(&key)],
+                    compare: vec![Compare::mod_revision(
+                        &key,
+                        CompareOp::Equal,
+                        kv.mod_revision,
+                    )],
+                    success,
                     failure: vec![],
                 })
                 .await
@@ -619,6 +701,15 @@ impl Registry {
     pub async fn revision(&self) -> Result<i64, ApiError> {
         Ok(self.store.status().await.map_err(store_error)?.revision)
     }
+}
+
+/// Deleting an object also releases what it holds (a Service's addresses and ports).
+fn delete_ops(info: &ResourceInfo, key: &[u8], obj: &Value) -> Vec<Op> {
+    let mut ops = vec![Op::delete(key)];
+    if allocator::is_service(info) {
+        ops.extend(allocator::held_keys(obj).iter().map(|k| Op::delete(k)));
+    }
+    ops
 }
 
 fn has_finalizers(obj: &Value) -> bool {

@@ -121,7 +121,12 @@ fn columns(info: &ResourceInfo) -> Vec<Column> {
     match (info.group.as_str(), info.kind.as_str()) {
         ("", "Namespace") => vec![NAME, col("Status", "string", 0), AGE],
         ("", "ConfigMap") => vec![NAME, col("Data", "integer", 0), AGE],
-        ("", "Secret") => vec![NAME, col("Type", "string", 0), col("Data", "integer", 0), AGE],
+        ("", "Secret") => vec![
+            NAME,
+            col("Type", "string", 0),
+            col("Data", "integer", 0),
+            AGE,
+        ],
         ("", "ServiceAccount") => vec![NAME, col("Secrets", "string", 0), AGE],
         ("", "Pod") => vec![
             NAME,
@@ -142,6 +147,26 @@ fn columns(info: &ResourceInfo) -> Vec<Column> {
             col("Version", "string", 0),
         ],
         ("coordination.k8s.io", "Lease") => vec![NAME, col("Holder", "string", 0), AGE],
+        ("", "Service") => vec![
+            NAME,
+            col("Type", "string", 0),
+            col("Cluster-IP", "string", 0),
+            col("External-IP", "string", 0),
+            col("Port(s)", "string", 0),
+            AGE,
+            col("Selector", "string", 1),
+        ],
+        ("", "Endpoints") => vec![NAME, col("Endpoints", "string", 0), AGE],
+        ("apps", "Deployment") => vec![
+            NAME,
+            col("Ready", "string", 0),
+            col("Up-to-date", "string", 0),
+            col("Available", "string", 0),
+            AGE,
+            col("Containers", "string", 1),
+            col("Images", "string", 1),
+            col("Selector", "string", 1),
+        ],
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             vec![NAME, col("Created At", "date", 0)]
         }
@@ -166,7 +191,11 @@ fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
         ],
         ("", "ServiceAccount") => vec![
             name,
-            json!(obj.get("secrets").and_then(Value::as_array).map_or(0, Vec::len)),
+            json!(
+                obj.get("secrets")
+                    .and_then(Value::as_array)
+                    .map_or(0, Vec::len)
+            ),
             json!(age(obj)),
         ],
         ("", "Pod") => pod_cells(obj, name),
@@ -180,8 +209,147 @@ fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
         ("coordination.k8s.io", "Lease") => {
             vec![name, s(&obj["spec"]["holderIdentity"]), json!(age(obj))]
         }
+        ("", "Service") => service_cells(obj, name),
+        ("", "Endpoints") => vec![name, json!(endpoints(obj)), json!(age(obj))],
+        ("apps", "Deployment") => deployment_cells(obj, name),
         _ => vec![name, s(&obj["metadata"]["creationTimestamp"])],
     }
+}
+
+fn join_or_none(items: Vec<String>) -> String {
+    if items.is_empty() {
+        "<none>".into()
+    } else {
+        items.join(",")
+    }
+}
+
+fn service_cells(obj: &Value, name: Value) -> Vec<Value> {
+    let spec = &obj["spec"];
+    let ty = spec["type"].as_str().unwrap_or("ClusterIP");
+    let cluster_ip = match spec["clusterIP"].as_str() {
+        Some(ip) if !ip.is_empty() => ip.to_string(),
+        _ => "<none>".into(),
+    };
+    let mut external: Vec<String> = spec["externalIPs"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(ing) = obj["status"]["loadBalancer"]["ingress"].as_array() {
+        for i in ing {
+            if let Some(v) = i["ip"].as_str().or_else(|| i["hostname"].as_str()) {
+                external.push(v.to_string());
+            }
+        }
+    }
+    let external = match ty {
+        "ExternalName" => spec["externalName"]
+            .as_str()
+            .unwrap_or("<none>")
+            .to_string(),
+        "LoadBalancer" if external.is_empty() => "<pending>".into(),
+        _ => join_or_none(external),
+    };
+    let ports: Vec<String> = spec["ports"]
+        .as_array()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| {
+                    let proto = p["protocol"].as_str().unwrap_or("TCP");
+                    match p["nodePort"].as_u64() {
+                        Some(np) => format!("{}:{np}/{proto}", p["port"]),
+                        None => format!("{}/{proto}", p["port"]),
+                    }
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let selector: Vec<String> = spec["selector"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    vec![
+        name,
+        json!(ty),
+        json!(cluster_ip),
+        json!(external),
+        json!(join_or_none(ports)),
+        json!(age(obj)),
+        json!(join_or_none(selector)),
+    ]
+}
+
+fn endpoints(obj: &Value) -> String {
+    let mut out = Vec::new();
+    for subset in obj["subsets"].as_array().into_iter().flatten() {
+        let ports: Vec<u64> = subset["ports"]
+            .as_array()
+            .map(|ps| ps.iter().filter_map(|p| p["port"].as_u64()).collect())
+            .unwrap_or_default();
+        for addr in subset["addresses"].as_array().into_iter().flatten() {
+            let ip = addr["ip"].as_str().unwrap_or("");
+            if ports.is_empty() {
+                out.push(ip.to_string());
+            }
+            for p in &ports {
+                out.push(format!("{ip}:{p}"));
+            }
+        }
+    }
+    // upstream shows at most three, then "+ N more..."
+    if out.len() > 3 {
+        let more = out.len() - 3;
+        out.truncate(3);
+        return format!("{} + {more} more...", out.join(","));
+    }
+    join_or_none(out)
+}
+
+fn deployment_cells(obj: &Value, name: Value) -> Vec<Value> {
+    let want = obj["spec"]["replicas"].as_i64().unwrap_or(1);
+    let st = &obj["status"];
+    let n = |f: &str| st[f].as_i64().unwrap_or(0);
+    let containers = obj["spec"]["template"]["spec"]["containers"].as_array();
+    let names: Vec<String> = containers
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let images: Vec<String> = containers
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["image"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    let selector: Vec<String> = obj["spec"]["selector"]["matchLabels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                .collect()
+        })
+        .unwrap_or_default();
+    vec![
+        name,
+        json!(format!("{}/{want}", n("readyReplicas"))),
+        json!(n("updatedReplicas")),
+        json!(n("availableReplicas")),
+        json!(age(obj)),
+        json!(join_or_none(names)),
+        json!(join_or_none(images)),
+        json!(join_or_none(selector)),
+    ]
 }
 
 fn node_status(obj: &Value) -> String {
@@ -202,7 +370,9 @@ fn node_status(obj: &Value) -> String {
 fn pod_cells(obj: &Value, name: Value) -> Vec<Value> {
     let containers = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
     let statuses = obj["status"]["containerStatuses"].as_array();
-    let ready = statuses.map_or(0, |st| st.iter().filter(|c| c["ready"] == json!(true)).count());
+    let ready = statuses.map_or(0, |st| {
+        st.iter().filter(|c| c["ready"] == json!(true)).count()
+    });
     let restarts: i64 = statuses.map_or(0, |st| {
         st.iter().filter_map(|c| c["restartCount"].as_i64()).sum()
     });
@@ -275,7 +445,12 @@ fn column_definitions(info: &ResourceInfo) -> Value {
 }
 
 /// A Table of `objects`. `metadata` is the list metadata (resourceVersion, continue).
-pub fn table(info: &ResourceInfo, objects: &[Value], metadata: Value, include_object: bool) -> Value {
+pub fn table(
+    info: &ResourceInfo,
+    objects: &[Value],
+    metadata: Value,
+    include_object: bool,
+) -> Value {
     json!({
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",

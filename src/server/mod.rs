@@ -142,13 +142,18 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
     let advertise = cfg
         .advertise_address
         .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+    let ranges = match cfg.service_cidr {
+        ipnet::IpNet::V4(cidr) => crate::apiserver::allocator::ServiceRanges { cidr },
+        ipnet::IpNet::V6(_) => anyhow::bail!("IPv6 service-cidr is not supported yet"),
+    };
     let api = ApiServer::new(
         handle.store.clone() as Arc<dyn Store>,
         std::net::SocketAddr::new(advertise, cfg.https_listen_port).to_string(),
+        ranges,
     );
-    api.bootstrap()
+    api.bootstrap(advertise, cfg.https_listen_port)
         .await
-        .context("creating the default namespaces")?;
+        .context("creating the default namespaces and the kubernetes Service")?;
     let url = format!("https://127.0.0.1:{}", cfg.https_listen_port);
     crate::pki::write_kubeconfig(&cfg.write_kubeconfig, cfg.write_kubeconfig_mode, &url, &pki)
         .with_context(|| format!("writing {}", cfg.write_kubeconfig.display()))?;

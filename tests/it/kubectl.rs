@@ -316,3 +316,68 @@ fn unauthenticated_and_health() {
     );
     assert!(server.terminate().success());
 }
+
+#[test]
+fn services_get_addresses_and_release_them() {
+    let (_dir, server, k) = started();
+    let svc = k.ok(&["get", "svc", "kubernetes", "-o", "wide"]);
+    assert!(
+        svc.contains("10.43.0.1") && svc.contains("443/TCP"),
+        "{svc}"
+    );
+    let eps = k.ok(&["get", "endpoints", "kubernetes"]);
+    assert!(eps.contains(&format!("127.0.0.1:{}", server.port)), "{eps}");
+
+    let web = "apiVersion: v1
+kind: Service
+metadata:
+  name: web
+spec:
+  type: NodePort
+  selector: {app: web}
+  ports:
+  - port: 80
+";
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], web);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ip = k.ok(&["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"]);
+    assert!(ip.starts_with("10.43.") && ip != "10.43.0.1", "{ip}");
+    let port: u16 = k
+        .ok(&[
+            "get",
+            "svc",
+            "web",
+            "-o",
+            "jsonpath={.spec.ports[0].nodePort}",
+        ])
+        .parse()
+        .unwrap();
+    assert!((30000..=32767).contains(&port));
+    let table = k.ok(&["get", "svc", "web"]);
+    assert!(
+        table.contains(&format!("80:{port}/TCP")) && table.contains("NodePort"),
+        "{table}"
+    );
+
+    // the same address requested by another Service is refused and nothing is stored
+    let dup = web
+        .replace("name: web", "name: dup")
+        .replace("type: NodePort", &format!("clusterIP: {ip}"));
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], &dup);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already allocated"));
+    k.fails(&["get", "svc", "dup"]);
+    // deleting frees the address for a new owner
+    k.ok(&["delete", "svc", "web"]);
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], &dup);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(server.terminate().success());
+}
