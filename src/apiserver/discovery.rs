@@ -66,7 +66,11 @@ pub async fn health(
     if !query.contains_key("verbose") {
         return Ok(text(
             status,
-            if ok { "ok".into() } else { format!("{check} check failed") },
+            if ok {
+                "ok".into()
+            } else {
+                format!("{check} check failed")
+            },
         ));
     }
     let mut out = String::new();
@@ -94,7 +98,8 @@ fn wants_aggregated(req: &Request<Bytes>) -> bool {
         .flat_map(|v| v.split(','))
         .next()
         .is_some_and(|first| {
-            first.contains("as=APIGroupDiscoveryList") && first.contains("v=v2")
+            first.contains("as=APIGroupDiscoveryList")
+                && first.contains("v=v2")
                 && !first.contains("v=v2beta1")
         })
 }
@@ -128,14 +133,19 @@ pub fn groups(api: &ApiServer, req: &Request<Bytes>) -> Response<Body> {
         return aggregated(api, docs::DiscoveryRoot::Apis);
     }
     let table = api.inner.resources.read().expect("poisoned");
-    json_response(StatusCode::OK, to_json(&docs::api_group_list(table.resources())))
+    json_response(
+        StatusCode::OK,
+        to_json(&docs::api_group_list(table.resources())),
+    )
 }
 
 pub fn group(api: &ApiServer, group: &str) -> Result<Response<Body>, ApiError> {
     let table = api.inner.resources.read().expect("poisoned");
     match docs::api_group(table.resources(), group) {
         Some(g) => Ok(json_response(StatusCode::OK, to_json(&g))),
-        None => Err(path_not_found("the server could not find the requested resource")),
+        None => Err(path_not_found(
+            "the server could not find the requested resource",
+        )),
     }
 }
 
@@ -147,6 +157,8 @@ pub fn group_version(
     let table = api.inner.resources.read().expect("poisoned");
     match docs::api_resource_list(table.resources(), group, version) {
         Some(list) => Ok(json_response(StatusCode::OK, to_json(&list))),
-        None => Err(path_not_found("the server could not find the requested resource")),
+        None => Err(path_not_found(
+            "the server could not find the requested resource",
+        )),
     }
 }

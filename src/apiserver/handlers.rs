@@ -564,13 +564,44 @@ async fn patch(
 /// Applies a PATCH body of content type `ct` to the current object.
 fn apply_patch(
     ct: &str,
-    _group: &str,
-    _kind: &str,
-    _old: &Value,
-    _body: &[u8],
+    group: &str,
+    kind: &str,
+    old: &Value,
+    body: &[u8],
 ) -> Result<Value, ApiError> {
-    Err(ApiError::unsupported_media_type(&[])
-        .with_message(format!("patch ({ct}) is not implemented yet")))
+    use super::patch::{self, PatchType};
+    let supported: Vec<&str> = PatchType::ALL
+        .iter()
+        .filter(|t| **t != PatchType::Apply)
+        .map(|t| t.content_type())
+        .collect();
+    let patched = match PatchType::from_content_type(ct) {
+        Some(PatchType::Json) => patch::json_patch(old, body),
+        Some(PatchType::Merge) => patch::merge_patch(old, body),
+        Some(PatchType::StrategicMerge) => match patch::BuiltinSchema::for_kind(group, kind) {
+            Some(schema) => patch::strategic_merge_patch(old, body, schema),
+            // upstream: custom resources do not support strategic merge patch
+            None => {
+                return Err(ApiError::unsupported_media_type(&supported).with_message(format!(
+                    "the body of the request was in an unknown format - accepted media types include: {}",
+                    supported.join(", ")
+                )));
+            }
+        },
+        Some(PatchType::Apply) => {
+            return Err(ApiError::unsupported_media_type(&supported).with_message(
+                "server-side apply (application/apply-patch+yaml) is not implemented yet; use client-side kubectl apply",
+            ));
+        }
+        None => return Err(ApiError::unsupported_media_type(&supported)),
+    };
+    patched.map_err(|e| match e.code() {
+        422 => ApiError::invalid(&crate::api::GroupKind::new(group, kind), "", vec![])
+            .with_message(e.to_string()),
+        413 => ApiError::request_entity_too_large(&e.to_string()),
+        500 => ApiError::internal(&e.to_string()),
+        _ => ApiError::bad_request(e.to_string()),
+    })
 }
 
 /// `kubectl auth whoami`: a virtual resource answering with the caller's identity.

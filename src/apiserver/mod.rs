@@ -74,6 +74,9 @@ pub(crate) struct Inner {
     /// `host:port` clients should use (discovery's serverAddressByClientCIDRs).
     pub server_address: String,
     pub authorizer: Box<dyn Authorizer>,
+    /// Built on first use: the documents are megabytes, and most edge clusters
+    /// rarely ask for them.
+    pub openapi: std::sync::OnceLock<openapi::OpenApi>,
 }
 
 /// A cheap handle to the API server.
@@ -97,6 +100,7 @@ impl ApiServer {
                 resources: RwLock::new(ResourceTable::builtin()),
                 server_address,
                 authorizer: Box::new(MastersOnly),
+                openapi: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -198,6 +202,68 @@ impl ApiServer {
         crate::api::resources::find_resource(table.resources(), group, version, plural).cloned()
     }
 
+    fn openapi(&self) -> &openapi::OpenApi {
+        self.inner.openapi.get_or_init(|| {
+            let table = self.inner.resources.read().expect("poisoned");
+            let mut kinds = Vec::new();
+            for r in table.resources() {
+                kinds.push(openapi::ServedKind {
+                    group: r.group.clone(),
+                    version: r.version.clone(),
+                    kind: r.kind.clone(),
+                    plural: r.plural.clone(),
+                    namespaced: r.namespaced,
+                    verbs: r.verbs.clone(),
+                });
+                for sub in &r.subresources {
+                    kinds.push(openapi::ServedKind {
+                        group: r.group.clone(),
+                        version: r.version.clone(),
+                        kind: sub.kind.clone(),
+                        plural: format!("{}/{}", r.plural, sub.name),
+                        namespaced: r.namespaced,
+                        verbs: sub.verbs.clone(),
+                    });
+                }
+            }
+            openapi::OpenApi::new(&kinds)
+        })
+    }
+
+    fn openapi_v2(&self, req: &Request<Bytes>) -> Response<Body> {
+        let wants_proto = req
+            .headers()
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("com.github.proto-openapi.spec.v2"));
+        let doc = self.openapi();
+        let (ct, bytes) = if wants_proto {
+            (openapi::V2_PROTOBUF_CONTENT_TYPE, doc.v2_protobuf())
+        } else {
+            ("application/json", doc.v2())
+        };
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(http::header::CONTENT_TYPE, ct)
+            .body(body::full(Bytes::copy_from_slice(bytes)))
+            .expect("valid response")
+    }
+
+    fn openapi_v3(&self, path: Option<&str>) -> Result<Response<Body>, ApiError> {
+        let doc = self.openapi();
+        let bytes = match path {
+            None => doc.v3_root(),
+            Some(p) => doc.v3_group_version(p).ok_or_else(|| {
+                path_not_found("the server could not find the requested resource")
+            })?,
+        };
+        Ok(Response::builder()
+            .status(StatusCode::OK)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(body::full(Bytes::copy_from_slice(bytes)))
+            .expect("valid response"))
+    }
+
     /// Answers one request. `user` is `None` for an anonymous caller.
     pub async fn handle(&self, req: Request<Bytes>, user: Option<Identity>) -> Response<Body> {
         let query = request::parse_query(req.uri().query());
@@ -215,9 +281,8 @@ impl ApiServer {
             Target::GroupVersion { group, version } => {
                 discovery::group_version(self, &group, &version)
             }
-            Target::OpenApiV2 | Target::OpenApiV3(_) => {
-                Err(path_not_found("OpenAPI documents are not served yet"))
-            }
+            Target::OpenApiV2 => Ok(self.openapi_v2(&req)),
+            Target::OpenApiV3(path) => self.openapi_v3(path.as_deref()),
             Target::Metrics => Err(path_not_found("metrics are not served yet")),
             Target::NotFound => Err(path_not_found(
                 "the server could not find the requested resource",

@@ -57,9 +57,14 @@ pub enum Target {
     /// `/apis`
     Groups,
     /// `/api/v1` or `/apis/G/V`
-    GroupVersion { group: String, version: String },
+    GroupVersion {
+        group: String,
+        version: String,
+    },
     /// `/apis/G`
-    Group { group: String },
+    Group {
+        group: String,
+    },
     Version,
     Health(&'static str, bool),
     OpenApiV2,
@@ -84,11 +89,12 @@ fn percent_decode(s: &str) -> String {
             && let (Some(h), Some(l)) = (
                 bytes.get(i + 1).copied().and_then(hex),
                 bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                out.push(h << 4 | l);
-                i += 3;
-                continue;
-            }
+            )
+        {
+            out.push(h << 4 | l);
+            i += 3;
+            continue;
+        }
         out.push(bytes[i]);
         i += 1;
     }
@@ -144,7 +150,11 @@ pub fn parse(method: &http::Method, path: &str, watch: bool) -> Target {
                 version: v.to_string(),
             };
         }
-        ["apis", g] => return Target::Group { group: g.to_string() },
+        ["apis", g] => {
+            return Target::Group {
+                group: g.to_string(),
+            };
+        }
         ["apis", g, v] => {
             return Target::GroupVersion {
                 group: g.to_string(),
@@ -234,23 +244,137 @@ mod tests {
         let cases: Vec<(Method, &str, bool, Target)> = vec![
             (get.clone(), "/api", false, Target::CoreVersions),
             (get.clone(), "/apis", false, Target::Groups),
-            (get.clone(), "/api/v1", false, Target::GroupVersion { group: "".into(), version: "v1".into() }),
-            (get.clone(), "/apis/apps/v1", false, Target::GroupVersion { group: "apps".into(), version: "v1".into() }),
+            (
+                get.clone(),
+                "/api/v1",
+                false,
+                Target::GroupVersion {
+                    group: "".into(),
+                    version: "v1".into(),
+                },
+            ),
+            (
+                get.clone(),
+                "/apis/apps/v1",
+                false,
+                Target::GroupVersion {
+                    group: "apps".into(),
+                    version: "v1".into(),
+                },
+            ),
             (get.clone(), "/version", false, Target::Version),
-            (get.clone(), "/readyz", false, Target::Health("readyz", false)),
-            (get.clone(), "/api/v1/pods", false, res(Verb::List, "", None, "pods", None, None)),
-            (get.clone(), "/api/v1/pods", true, res(Verb::Watch, "", None, "pods", None, None)),
-            (get.clone(), "/api/v1/namespaces", false, res(Verb::List, "", None, "namespaces", None, None)),
-            (get.clone(), "/api/v1/namespaces/default", false, res(Verb::Get, "", None, "namespaces", Some("default"), None)),
-            (Method::PUT, "/api/v1/namespaces/x/finalize", false, res(Verb::Update, "", None, "namespaces", Some("x"), Some("finalize"))),
-            (get.clone(), "/api/v1/namespaces/default/pods", false, res(Verb::List, "", Some("default"), "pods", None, None)),
-            (get.clone(), "/api/v1/namespaces/default/pods/p", false, res(Verb::Get, "", Some("default"), "pods", Some("p"), None)),
-            (Method::POST, "/api/v1/namespaces/default/pods", false, res(Verb::Create, "", Some("default"), "pods", None, None)),
-            (Method::PUT, "/api/v1/namespaces/default/pods/p/status", false, res(Verb::Update, "", Some("default"), "pods", Some("p"), Some("status"))),
-            (Method::DELETE, "/api/v1/namespaces/default/configmaps", false, res(Verb::DeleteCollection, "", Some("default"), "configmaps", None, None)),
-            (Method::PATCH, "/apis/apps/v1/namespaces/d/deployments/x/scale", false, res(Verb::Patch, "apps", Some("d"), "deployments", Some("x"), Some("scale"))),
-            (get.clone(), "/api/v1/namespaces/d/pods/p/proxy/a/b", false, res(Verb::Get, "", Some("d"), "pods", Some("p"), Some("proxy"))),
-            (get.clone(), "/api/v1/namespaces/d/configmaps/a%3Ab", false, res(Verb::Get, "", Some("d"), "configmaps", Some("a:b"), None)),
+            (
+                get.clone(),
+                "/readyz",
+                false,
+                Target::Health("readyz", false),
+            ),
+            (
+                get.clone(),
+                "/api/v1/pods",
+                false,
+                res(Verb::List, "", None, "pods", None, None),
+            ),
+            (
+                get.clone(),
+                "/api/v1/pods",
+                true,
+                res(Verb::Watch, "", None, "pods", None, None),
+            ),
+            (
+                get.clone(),
+                "/api/v1/namespaces",
+                false,
+                res(Verb::List, "", None, "namespaces", None, None),
+            ),
+            (
+                get.clone(),
+                "/api/v1/namespaces/default",
+                false,
+                res(Verb::Get, "", None, "namespaces", Some("default"), None),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/namespaces/x/finalize",
+                false,
+                res(
+                    Verb::Update,
+                    "",
+                    None,
+                    "namespaces",
+                    Some("x"),
+                    Some("finalize"),
+                ),
+            ),
+            (
+                get.clone(),
+                "/api/v1/namespaces/default/pods",
+                false,
+                res(Verb::List, "", Some("default"), "pods", None, None),
+            ),
+            (
+                get.clone(),
+                "/api/v1/namespaces/default/pods/p",
+                false,
+                res(Verb::Get, "", Some("default"), "pods", Some("p"), None),
+            ),
+            (
+                Method::POST,
+                "/api/v1/namespaces/default/pods",
+                false,
+                res(Verb::Create, "", Some("default"), "pods", None, None),
+            ),
+            (
+                Method::PUT,
+                "/api/v1/namespaces/default/pods/p/status",
+                false,
+                res(
+                    Verb::Update,
+                    "",
+                    Some("default"),
+                    "pods",
+                    Some("p"),
+                    Some("status"),
+                ),
+            ),
+            (
+                Method::DELETE,
+                "/api/v1/namespaces/default/configmaps",
+                false,
+                res(
+                    Verb::DeleteCollection,
+                    "",
+                    Some("default"),
+                    "configmaps",
+                    None,
+                    None,
+                ),
+            ),
+            (
+                Method::PATCH,
+                "/apis/apps/v1/namespaces/d/deployments/x/scale",
+                false,
+                res(
+                    Verb::Patch,
+                    "apps",
+                    Some("d"),
+                    "deployments",
+                    Some("x"),
+                    Some("scale"),
+                ),
+            ),
+            (
+                get.clone(),
+                "/api/v1/namespaces/d/pods/p/proxy/a/b",
+                false,
+                res(Verb::Get, "", Some("d"), "pods", Some("p"), Some("proxy")),
+            ),
+            (
+                get.clone(),
+                "/api/v1/namespaces/d/configmaps/a%3Ab",
+                false,
+                res(Verb::Get, "", Some("d"), "configmaps", Some("a:b"), None),
+            ),
             (get.clone(), "/nope", false, Target::NotFound),
         ];
         for (m, p, w, want) in cases {

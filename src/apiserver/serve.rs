@@ -52,7 +52,10 @@ fn bearer(req: &Request<Incoming>) -> Option<&str> {
 }
 
 fn is_mutating(method: &http::Method) -> bool {
-    !matches!(*method, http::Method::GET | http::Method::HEAD | http::Method::OPTIONS)
+    !matches!(
+        *method,
+        http::Method::GET | http::Method::HEAD | http::Method::OPTIONS
+    )
 }
 
 fn is_watch(req: &Request<Incoming>) -> bool {
@@ -95,9 +98,7 @@ impl Conn {
         let bytes = match Limited::new(body, MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return error_response(&ApiError::request_entity_too_large(
-                    "limit is 3145728",
-                ));
+                return error_response(&ApiError::request_entity_too_large("limit is 3145728"));
             }
             Err(e) => {
                 return error_response(&ApiError::bad_request(format!(

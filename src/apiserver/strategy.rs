@@ -174,27 +174,32 @@ pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Ca
                         causes.push(Cause::invalid("metadata.labels", v, &e));
                     }
                 }
-                None => causes.push(Cause::invalid("metadata.labels", k.as_str(), "must be a string")),
+                None => causes.push(Cause::invalid(
+                    "metadata.labels",
+                    k.as_str(),
+                    "must be a string",
+                )),
             }
         }
     }
     if let (("", "ConfigMap" | "Secret"), Some(old)) = (kind(info), old)
-        && old.get("immutable") == Some(&json!(true)) {
-            for field in ["data", "binaryData", "stringData"] {
-                if obj.get(field) != old.get(field) {
-                    causes.push(Cause::forbidden(
-                        field,
-                        "field is immutable when `immutable` is set",
-                    ));
-                }
-            }
-            if obj.get("immutable") != Some(&json!(true)) {
+        && old.get("immutable") == Some(&json!(true))
+    {
+        for field in ["data", "binaryData", "stringData"] {
+            if obj.get(field) != old.get(field) {
                 causes.push(Cause::forbidden(
-                    "immutable",
+                    field,
                     "field is immutable when `immutable` is set",
                 ));
             }
         }
+        if obj.get("immutable") != Some(&json!(true)) {
+            causes.push(Cause::forbidden(
+                "immutable",
+                "field is immutable when `immutable` is set",
+            ));
+        }
+    }
     causes
 }
 

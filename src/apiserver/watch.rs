@@ -75,9 +75,10 @@ pub async fn serve(
     let rv = query.get("resourceVersion").cloned().unwrap_or_default();
     let start: Option<i64> = match rv.as_str() {
         "" | "0" => None,
-        s => Some(s.parse().map_err(|_| {
-            ApiError::bad_request(format!("invalid resource version: {s}"))
-        })?),
+        s => Some(
+            s.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?,
+        ),
     };
     let send_initial = match query.get("sendInitialEvents").map(String::as_str) {
         Some("true") => true,
@@ -92,9 +93,10 @@ pub async fn serve(
     };
     let bookmarks = flag(query, "allowWatchBookmarks");
     let timeout = match query.get("timeoutSeconds").filter(|t| !t.is_empty()) {
-        Some(t) => Duration::from_secs(t.parse().map_err(|_| {
-            ApiError::bad_request(format!("invalid timeoutSeconds: {t}"))
-        })?),
+        Some(t) => Duration::from_secs(
+            t.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid timeoutSeconds: {t}")))?,
+        ),
         None => DEFAULT_TIMEOUT,
     };
     let namespace = namespace.map(str::to_string);
@@ -193,9 +195,10 @@ pub async fn serve(
 
 fn error_object(e: StoreError) -> Value {
     let api_err = match e {
-        StoreError::Compacted { requested, compacted } => {
-            ApiError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64)
-        }
+        StoreError::Compacted {
+            requested,
+            compacted,
+        } => ApiError::too_old_resource_version(requested.max(0) as u64, compacted.max(0) as u64),
         e => super::registry::store_error(e),
     };
     serde_json::from_slice(&api_err.to_json()).expect("Status is JSON")
