@@ -82,6 +82,70 @@ fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
     }
 }
 
+/// `fieldValidation`: what to do with fields the kind does not have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FieldValidation {
+    Strict,
+    Warn,
+    Ignore,
+}
+
+fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
+    match query.get("fieldValidation").map(String::as_str) {
+        Some("Strict") => Ok(FieldValidation::Strict),
+        // upstream's default is Warn
+        None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
+        Some("Ignore") => Ok(FieldValidation::Ignore),
+        Some(other) => Err(ApiError::bad_request(format!(
+            "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+        ))),
+    }
+}
+
+/// Decodes the body as its kind's type: wrong value types are a 400; unknown fields
+/// are a 400 (Strict) or warnings (Warn), returned for the response's headers.
+fn check_fields(
+    info: &ResourceInfo,
+    obj: &Value,
+    mode: FieldValidation,
+) -> Result<Vec<String>, ApiError> {
+    let unknown = match super::typed::check(&info.group, &info.version, &info.kind, obj) {
+        Ok(super::typed::Checked::Untyped) => return Ok(vec![]),
+        Ok(super::typed::Checked::Unknown(u)) => u,
+        Err(e) => {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{v}\" cannot be handled as a {kind}: {e}",
+                kind = info.kind,
+                v = info.version
+            )));
+        }
+    };
+    let messages: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    match mode {
+        FieldValidation::Ignore => Ok(vec![]),
+        FieldValidation::Warn => Ok(messages),
+        FieldValidation::Strict if messages.is_empty() => Ok(vec![]),
+        FieldValidation::Strict => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            messages.join(", ")
+        ))),
+    }
+}
+
+/// Adds `Warning: 299 - "..."` headers, as upstream sends for field warnings.
+fn with_warnings(mut resp: Response<Body>, warnings: &[String]) -> Response<Body> {
+    for w in warnings {
+        let escaped = w.replace('\\', "\\\\").replace('"', "\\\"");
+        if let Ok(v) = http::HeaderValue::from_str(&format!("299 - \"{escaped}\"")) {
+            resp.headers_mut().append(http::header::WARNING, v);
+        }
+    }
+    resp
+}
+
 /// The body must be an object of this resource's kind and apiVersion.
 fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     if !obj.is_object() {
@@ -204,28 +268,36 @@ pub async fn resource(
         (Verb::Create, None) => {
             let obj = decode_body(&req)?;
             check_type(&info, &obj)?;
+            let warnings = check_fields(&info, &obj, field_validation(&query)?)?;
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
             };
             let created = registry.create(&info, namespace, obj, &opts).await?;
-            Ok(render(&info, out, &created, StatusCode::CREATED))
+            Ok(with_warnings(
+                render(&info, out, &created, StatusCode::CREATED),
+                &warnings,
+            ))
         }
         (Verb::Update, Some(name)) => {
             let obj = decode_body(&req)?;
             check_type(&info, &obj)?;
+            let warnings = check_fields(&info, &obj, field_validation(&query)?)?;
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
             };
             let updated = registry
                 .update(&info, namespace, name, sub, &opts, |_| Ok(obj.clone()))
                 .await?;
-            Ok(render(&info, out, &updated, StatusCode::OK))
+            Ok(with_warnings(
+                render(&info, out, &updated, StatusCode::OK),
+                &warnings,
+            ))
         }
         (Verb::Patch, Some(name)) => {
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
             };
-            let patched = patch(api, &info, namespace, name, sub, &req, &opts).await?;
+            let patched = patch(api, &info, namespace, name, sub, &req, &query, &opts).await?;
             Ok(render(&info, out, &patched, StatusCode::OK))
         }
         (Verb::Delete, Some(name)) => {
@@ -538,6 +610,7 @@ async fn patch(
     name: &str,
     sub: Option<&str>,
     req: &Request<Bytes>,
+    query: &Query,
     opts: &WriteOptions,
 ) -> Result<Value, ApiError> {
     let ct = req
@@ -553,10 +626,18 @@ async fn patch(
     let body = req.body().clone();
     let group = info.group.clone();
     let kind = info.kind.clone();
+    let mode = field_validation(query)?;
     api.inner
         .registry
         .update(info, namespace, name, sub, opts, move |old| {
-            apply_patch(&ct, &group, &kind, old, &body)
+            let patched = apply_patch(&ct, &group, &kind, old, &body)?;
+            // the patched object must still be a valid object of its kind
+            if mode == FieldValidation::Strict {
+                check_fields(info, &patched, mode)?;
+            } else {
+                check_fields(info, &patched, FieldValidation::Ignore)?;
+            }
+            Ok(patched)
         })
         .await
 }

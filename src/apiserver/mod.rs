@@ -14,12 +14,14 @@ pub mod allocator;
 mod body;
 mod discovery;
 mod handlers;
+pub mod openapi;
 pub mod patch;
 pub mod registry;
 pub mod request;
 pub mod serve;
 pub mod strategy;
 pub mod table;
+pub mod typed;
 mod watch;
 
 use std::sync::{Arc, RwLock};

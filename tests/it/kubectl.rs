@@ -381,3 +381,132 @@ spec:
     );
     assert!(server.terminate().success());
 }
+
+#[test]
+fn apply_patch_validation_and_explain() {
+    let (dir, server, k) = started();
+    let dep = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        env:
+        - {name: A, value: \"1\"}
+        - {name: B, value: \"2\"}
+";
+    let apply = |yaml: &str| {
+        let out = k.apply_stdin(&["apply", "-f", "-"], yaml);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(apply(dep).contains("created"));
+    assert!(apply(dep).contains("unchanged"));
+    let changed = dep
+        .replace("nginx:1.25", "nginx:1.26")
+        .replace("        - {name: B, value: \"2\"}\n", "");
+    assert!(apply(&changed).contains("configured"));
+    let got = k.ok(&[
+        "get", "deploy", "web", "-o",
+        "jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[*].name} {.metadata.generation}",
+    ]);
+    assert_eq!(got, "nginx:1.26 A 2");
+
+    k.ok(&["label", "deploy", "web", "tier=front"]);
+    k.ok(&["annotate", "deploy", "web", "note=x"]);
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":3}}"#,
+    ]);
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "--type=json",
+        "-p",
+        r#"[{"op":"replace","path":"/spec/replicas","value":4}]"#,
+    ]);
+    k.ok(&[
+        "patch",
+        "deploy",
+        "web",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"nginx:1.27"}]}}}}"#,
+    ]);
+    let got = k.ok(&["get", "deploy", "web", "-o", "jsonpath={.metadata.labels.tier} {.spec.replicas} {.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].env[0].name}"]);
+    assert_eq!(got, "front 4 nginx:1.27 A");
+    // edit through an editor that rewrites the image
+    // (a closed file: an open one cannot be executed)
+    let editor = dir.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i 's/nginx:1.27/nginx:1.28/' \"$1\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = k
+        .cmd(&["edit", "deploy", "web"])
+        .env("KUBE_EDITOR", &editor)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.spec.template.spec.containers[0].image}"
+        ]),
+        "nginx:1.28"
+    );
+
+    // an unknown field: strict validation (kubectl's default) refuses it and stores nothing
+    let bogus = CM.replace("data:", "bogus: 1\ndata:");
+    let out = k.apply_stdin(&["create", "-f", "-"], &bogus);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(r#"unknown field "bogus""#),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    k.fails(&["get", "cm", "demo"]);
+    // a wrong value type is refused whatever the validation level
+    let wrong = dep.replace("replicas: 2", "replicas: two");
+    let out = k.apply_stdin(
+        &["create", "--validate=false", "-f", "-"],
+        &wrong.replace("name: web", "name: web2"),
+    );
+    assert!(!out.status.success());
+    // server dry run stores nothing
+    k.apply_stdin(&["create", "--dry-run=server", "-f", "-"], CM);
+    k.fails(&["get", "cm", "demo"]);
+
+    let explain = k.ok(&["explain", "pods.spec.containers"]);
+    assert!(
+        explain.contains("FIELD: containers <[]Container>"),
+        "{explain}"
+    );
+    assert!(server.terminate().success());
+}
