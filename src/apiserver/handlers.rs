@@ -297,7 +297,12 @@ pub async fn resource(
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
             };
-            let patched = patch(api, &info, namespace, name, sub, &req, &query, &opts).await?;
+            let target = ObjectRef {
+                namespace,
+                name,
+                subresource: sub,
+            };
+            let patched = patch(api, &info, target, &req, &query, &opts).await?;
             Ok(render(&info, out, &patched, StatusCode::OK))
         }
         (Verb::Delete, Some(name)) => {
@@ -603,16 +608,26 @@ async fn list(
     }
 }
 
+/// One object (or its subresource) a request addresses.
+struct ObjectRef<'a> {
+    namespace: Option<&'a str>,
+    name: &'a str,
+    subresource: Option<&'a str>,
+}
+
 async fn patch(
     api: &ApiServer,
     info: &ResourceInfo,
-    namespace: Option<&str>,
-    name: &str,
-    sub: Option<&str>,
+    target: ObjectRef<'_>,
     req: &Request<Bytes>,
     query: &Query,
     opts: &WriteOptions,
 ) -> Result<Value, ApiError> {
+    let ObjectRef {
+        namespace,
+        name,
+        subresource: sub,
+    } = target;
     let ct = req
         .headers()
         .get(http::header::CONTENT_TYPE)
