@@ -181,15 +181,14 @@ fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     }
 }
 
-fn render(info: &ResourceInfo, out: Output, obj: &Value, status: StatusCode) -> Response<Body> {
+fn render(printer: table::Printer, out: Output, obj: &Value, status: StatusCode) -> Response<Body> {
     match out {
         Output::Json => ok_json(status, obj),
         Output::Table(include) => {
             let rv = meta_str(obj, "resourceVersion").unwrap_or("");
             ok_json(
                 status,
-                &table::table(
-                    info,
+                &printer.table(
                     std::slice::from_ref(obj),
                     json!({"resourceVersion": rv}),
                     include,
@@ -199,7 +198,41 @@ fn render(info: &ResourceInfo, out: Output, obj: &Value, status: StatusCode) -> 
     }
 }
 
+/// Resource requests, with CRD writes followed by serving what they define.
 pub async fn resource(
+    api: &ApiServer,
+    req: Request<Bytes>,
+    r: ResourceRequest,
+    query: Query,
+    user: &crate::pki::Identity,
+) -> Result<Response<Body>, ApiError> {
+    let is_crd = r.group == "apiextensions.k8s.io"
+        && r.resource == "customresourcedefinitions"
+        && r.verb.is_mutating();
+    if !is_crd {
+        return resource_verbs(api, req, r, query, user).await;
+    }
+    // deleting a CRD deletes its custom resources first (upstream's
+    // customresourcecleanup finalizer)
+    if r.verb == Verb::Delete
+        && !dry_run(&query)?
+        && let Some(name) = &r.name
+    {
+        let crds = api.inner.crds.read().expect("poisoned").clone();
+        if let Some(c) = crds
+            .iter()
+            .find(|c| meta_str(c, "name") == Some(name.as_str()))
+            && let Some(info) = super::crd::resource_infos(c).first()
+        {
+            api.inner.registry.delete_all(info).await?;
+        }
+    }
+    let resp = resource_verbs(api, req, r, query, user).await?;
+    api.sync_crds().await?;
+    Ok(resp)
+}
+
+async fn resource_verbs(
     api: &ApiServer,
     req: Request<Bytes>,
     r: ResourceRequest,
@@ -253,17 +286,23 @@ pub async fn resource(
         ));
     }
     let out = output(&req, &query);
+    let custom = api.printer_columns(&info);
+    let printer = table::Printer {
+        info: &info,
+        custom: custom.as_deref(),
+    };
     let registry = &api.inner.registry;
     let sub = r.subresource.as_deref();
     match (r.verb, r.name.as_deref()) {
         (Verb::Get, Some(name)) => {
             let obj = registry.get(&info, namespace, name).await?;
-            Ok(render(&info, out, &obj, StatusCode::OK))
+            Ok(render(printer, out, &obj, StatusCode::OK))
         }
-        (Verb::List, None) => list(api, &info, namespace, &query, out).await,
+        (Verb::List, None) => list(api, printer, namespace, &query, out).await,
         (Verb::Watch, name) => {
             let filter = filter(&info, &query, name)?;
-            watch::serve(api, info, namespace, filter, &query, out).await
+            let custom = custom.clone();
+            watch::serve(api, info, custom, namespace, filter, &query, out).await
         }
         (Verb::Create, None) => {
             let obj = decode_body(&req)?;
@@ -274,7 +313,7 @@ pub async fn resource(
             };
             let created = registry.create(&info, namespace, obj, &opts).await?;
             Ok(with_warnings(
-                render(&info, out, &created, StatusCode::CREATED),
+                render(printer, out, &created, StatusCode::CREATED),
                 &warnings,
             ))
         }
@@ -289,7 +328,7 @@ pub async fn resource(
                 .update(&info, namespace, name, sub, &opts, |_| Ok(obj.clone()))
                 .await?;
             Ok(with_warnings(
-                render(&info, out, &updated, StatusCode::OK),
+                render(printer, out, &updated, StatusCode::OK),
                 &warnings,
             ))
         }
@@ -303,14 +342,14 @@ pub async fn resource(
                 subresource: sub,
             };
             let patched = patch(api, &info, target, &req, &query, &opts).await?;
-            Ok(render(&info, out, &patched, StatusCode::OK))
+            Ok(render(printer, out, &patched, StatusCode::OK))
         }
         (Verb::Delete, Some(name)) => {
             let opts = delete_options(&req, &query)?;
             match registry.delete(&info, namespace, name, &opts).await? {
-                DeleteOutcome::Pending(obj) => Ok(render(&info, out, &obj, StatusCode::OK)),
+                DeleteOutcome::Pending(obj) => Ok(render(printer, out, &obj, StatusCode::OK)),
                 DeleteOutcome::Deleted(obj) if info.kind == "Pod" && info.group.is_empty() => {
-                    Ok(render(&info, out, &obj, StatusCode::OK))
+                    Ok(render(printer, out, &obj, StatusCode::OK))
                 }
                 DeleteOutcome::Deleted(obj) => {
                     Ok(ok_json(StatusCode::OK, &success_status(&info, &obj)))
@@ -551,11 +590,12 @@ fn list_revision(query: &Query) -> Result<Option<i64>, ApiError> {
 
 async fn list(
     api: &ApiServer,
-    info: &ResourceInfo,
+    printer: table::Printer<'_>,
     namespace: Option<&str>,
     query: &Query,
     out: Output,
 ) -> Result<Response<Body>, ApiError> {
+    let info = printer.info;
     let filter = filter(info, query, None)?;
     let limit = match query.get("limit").filter(|l| !l.is_empty()) {
         Some(l) => l
@@ -602,7 +642,7 @@ async fn list(
             }
             Ok(ok_json(
                 StatusCode::OK,
-                &table::table(info, &result.items, Value::Object(metadata), include),
+                &printer.table(&result.items, Value::Object(metadata), include),
             ))
         }
     }

@@ -12,6 +12,7 @@
 
 pub mod allocator;
 mod body;
+pub mod crd;
 mod discovery;
 mod handlers;
 pub mod openapi;
@@ -76,9 +77,13 @@ pub(crate) struct Inner {
     /// `host:port` clients should use (discovery's serverAddressByClientCIDRs).
     pub server_address: String,
     pub authorizer: Box<dyn Authorizer>,
-    /// Built on first use: the documents are megabytes, and most edge clusters
-    /// rarely ask for them.
-    pub openapi: std::sync::OnceLock<openapi::OpenApi>,
+    /// Built on first use (the documents are megabytes, and most edge clusters
+    /// rarely ask for them) and dropped when the CRDs change.
+    pub openapi: RwLock<Option<Arc<openapi::OpenApi>>>,
+    /// Every CRD, as last synced (printer columns, OpenAPI schemas).
+    pub crds: RwLock<Vec<serde_json::Value>>,
+    /// Serialises CRD syncs.
+    pub crd_sync: tokio::sync::Mutex<()>,
 }
 
 /// A cheap handle to the API server.
@@ -102,7 +107,9 @@ impl ApiServer {
                 resources: RwLock::new(ResourceTable::builtin()),
                 server_address,
                 authorizer: Box::new(MastersOnly),
-                openapi: std::sync::OnceLock::new(),
+                openapi: RwLock::new(None),
+                crds: RwLock::new(Vec::new()),
+                crd_sync: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -204,11 +211,21 @@ impl ApiServer {
         crate::api::resources::find_resource(table.resources(), group, version, plural).cloned()
     }
 
-    fn openapi(&self) -> &openapi::OpenApi {
-        self.inner.openapi.get_or_init(|| {
+    fn openapi(&self) -> Arc<openapi::OpenApi> {
+        if let Some(doc) = self.inner.openapi.read().expect("poisoned").clone() {
+            return doc;
+        }
+        let doc = {
             let table = self.inner.resources.read().expect("poisoned");
+            let builtin: Vec<_> = crate::api::builtin_resources();
             let mut kinds = Vec::new();
             for r in table.resources() {
+                if !builtin
+                    .iter()
+                    .any(|b| b.group == r.group && b.version == r.version && b.plural == r.plural)
+                {
+                    continue;
+                }
                 kinds.push(openapi::ServedKind {
                     group: r.group.clone(),
                     version: r.version.clone(),
@@ -228,8 +245,91 @@ impl ApiServer {
                     });
                 }
             }
-            openapi::OpenApi::new(&kinds)
-        })
+            let mut doc = openapi::OpenApi::new(&kinds);
+            for c in self.inner.crds.read().expect("poisoned").iter() {
+                for info in crd::resource_infos(c) {
+                    if let Some(schema) = crd::schema(c, &info.version) {
+                        doc = doc.with_custom(
+                            &info.group,
+                            &info.version,
+                            &info.kind,
+                            &info.plural,
+                            info.namespaced,
+                            schema,
+                        );
+                    }
+                }
+            }
+            Arc::new(doc)
+        };
+        *self.inner.openapi.write().expect("poisoned") = Some(doc.clone());
+        doc
+    }
+
+    /// A custom resource's printer columns (its CRD's, or the default Age); `None`
+    /// for built-in resources.
+    pub(crate) fn printer_columns(
+        &self,
+        info: &crate::api::ResourceInfo,
+    ) -> Option<Vec<crd::PrinterColumn>> {
+        let crds = self.inner.crds.read().expect("poisoned");
+        let c = crds.iter().find(|c| {
+            c["spec"]["group"] == info.group.as_str()
+                && c["spec"]["names"]["plural"] == info.plural.as_str()
+        })?;
+        Some(crd::printer_columns(c, &info.version).unwrap_or_else(|| {
+            vec![crd::PrinterColumn {
+                name: "Age".into(),
+                kind: "date".into(),
+                format: String::new(),
+                description: String::new(),
+                priority: 0,
+                json_path: ".metadata.creationTimestamp".into(),
+            }]
+        }))
+    }
+
+    /// Re-reads every CRD, establishes new ones and serves their resources.
+    pub async fn sync_crds(&self) -> Result<(), ApiError> {
+        let _one_at_a_time = self.inner.crd_sync.lock().await;
+        let info = self
+            .resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
+            .expect("CRDs are built in");
+        let registry = &self.inner.registry;
+        let listed = registry
+            .list(&info, None, &registry::ListOptions::default())
+            .await?;
+        let mut crds = Vec::with_capacity(listed.items.len());
+        for c in listed.items {
+            let deleting = registry::meta_str(&c, "deletionTimestamp").is_some();
+            if crd::is_established(&c) || deleting {
+                crds.push(c);
+                continue;
+            }
+            let name = registry::meta_str(&c, "name").unwrap_or("").to_string();
+            let status = crd::accepted_status(&c, &registry::now_rfc3339());
+            let updated = registry
+                .update(
+                    &info,
+                    None,
+                    &name,
+                    Some("status"),
+                    &registry::WriteOptions::default(),
+                    |old| {
+                        let mut new = old.clone();
+                        new["status"] = status.clone();
+                        Ok(new)
+                    },
+                )
+                .await?;
+            tracing::info!(crd = name, "established");
+            crds.push(updated);
+        }
+        let table = crd::table_with(&crds);
+        *self.inner.resources.write().expect("poisoned") = table;
+        *self.inner.crds.write().expect("poisoned") = crds;
+        *self.inner.openapi.write().expect("poisoned") = None;
+        Ok(())
     }
 
     fn openapi_v2(&self, req: &Request<Bytes>) -> Response<Body> {

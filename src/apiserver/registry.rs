@@ -697,6 +697,26 @@ impl Registry {
         }
     }
 
+    /// Deletes every object of a resource, in all namespaces, in one transaction.
+    pub async fn delete_all(&self, info: &ResourceInfo) -> Result<i64, ApiError> {
+        let resp = self
+            .store
+            .txn(TxnRequest {
+                compare: vec![],
+                success: vec![Op::Delete {
+                    range: KeyRange::prefix(&prefix(info, None)),
+                    prev_kv: false,
+                }],
+                failure: vec![],
+            })
+            .await
+            .map_err(store_error)?;
+        Ok(match resp.responses.first() {
+            Some(OpResponse::Delete { deleted, .. }) => *deleted,
+            _ => 0,
+        })
+    }
+
     /// The store revision right now (for lists and watches that start "now").
     pub async fn revision(&self) -> Result<i64, ApiError> {
         Ok(self.store.status().await.map_err(store_error)?.revision)

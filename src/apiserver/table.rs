@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::api::ResourceInfo;
 
+use super::crd::PrinterColumn;
 use super::registry::meta_str;
 
 struct Column {
@@ -418,59 +419,95 @@ fn partial_metadata(obj: &Value) -> Value {
     })
 }
 
-/// One row, for a watch event or a list.
-pub fn row(info: &ResourceInfo, obj: &Value, include_object: bool) -> Value {
-    let mut r = json!({ "cells": cells(info, obj) });
-    if include_object {
-        r["object"] = partial_metadata(obj);
+/// How a resource prints: its built-in columns, or a custom resource's
+/// `additionalPrinterColumns`.
+#[derive(Clone, Copy)]
+pub struct Printer<'a> {
+    pub info: &'a ResourceInfo,
+    pub custom: Option<&'a [PrinterColumn]>,
+}
+
+impl<'a> Printer<'a> {
+    pub fn builtin(info: &'a ResourceInfo) -> Self {
+        Printer { info, custom: None }
     }
-    r
-}
 
-fn column_definitions(info: &ResourceInfo) -> Value {
-    Value::Array(
-        columns(info)
-            .into_iter()
-            .map(|c| {
-                json!({
-                    "name": c.name,
-                    "type": c.kind,
-                    "format": c.format,
-                    "description": c.description,
-                    "priority": c.priority,
-                })
+    fn definitions(&self) -> Value {
+        let def = |name: &str, kind: &str, format: &str, description: &str, priority: i64| {
+            json!({
+                "name": name,
+                "type": kind,
+                "format": format,
+                "description": description,
+                "priority": priority,
             })
-            .collect(),
-    )
-}
+        };
+        match self.custom {
+            Some(cols) => {
+                let mut out = vec![def(NAME.name, NAME.kind, NAME.format, NAME.description, 0)];
+                out.extend(
+                    cols.iter()
+                        .map(|c| def(&c.name, &c.kind, &c.format, &c.description, c.priority)),
+                );
+                Value::Array(out)
+            }
+            None => Value::Array(
+                columns(self.info)
+                    .into_iter()
+                    .map(|c| def(c.name, c.kind, c.format, c.description, c.priority as i64))
+                    .collect(),
+            ),
+        }
+    }
 
-/// A Table of `objects`. `metadata` is the list metadata (resourceVersion, continue).
-pub fn table(
-    info: &ResourceInfo,
-    objects: &[Value],
-    metadata: Value,
-    include_object: bool,
-) -> Value {
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": metadata,
-        "columnDefinitions": column_definitions(info),
-        "rows": objects.iter().map(|o| row(info, o, include_object)).collect::<Vec<_>>(),
-    })
-}
+    fn cells(&self, obj: &Value) -> Vec<Value> {
+        match self.custom {
+            Some(cols) => {
+                let mut out = vec![json!(meta_str(obj, "name").unwrap_or(""))];
+                out.extend(
+                    cols.iter()
+                        .map(|c| match super::crd::json_path(obj, &c.json_path) {
+                            Some(v) if c.kind == "date" => v.clone(),
+                            Some(Value::String(s)) => json!(s),
+                            Some(Value::Null) | None => Value::Null,
+                            Some(v) => v.clone(),
+                        }),
+                );
+                out
+            }
+            None => cells(self.info, obj),
+        }
+    }
 
-/// A Table holding one row, as watch events carry (column definitions only in the
-/// first event, as upstream does, is an optimisation kubectl does not need).
-pub fn event_table(info: &ResourceInfo, obj: &Value, include_object: bool) -> Value {
-    let mut t = table(
-        info,
-        std::slice::from_ref(obj),
-        json!({"resourceVersion": meta_str(obj, "resourceVersion").unwrap_or("")}),
-        include_object,
-    );
-    t["metadata"] = json!({"resourceVersion": meta_str(obj, "resourceVersion").unwrap_or("")});
-    t
+    /// One row, for a watch event or a list.
+    pub fn row(&self, obj: &Value, include_object: bool) -> Value {
+        let mut r = json!({ "cells": self.cells(obj) });
+        if include_object {
+            r["object"] = partial_metadata(obj);
+        }
+        r
+    }
+
+    /// A Table of `objects`. `metadata` is the list metadata (resourceVersion,
+    /// continue).
+    pub fn table(&self, objects: &[Value], metadata: Value, include_object: bool) -> Value {
+        json!({
+            "kind": "Table",
+            "apiVersion": "meta.k8s.io/v1",
+            "metadata": metadata,
+            "columnDefinitions": self.definitions(),
+            "rows": objects.iter().map(|o| self.row(o, include_object)).collect::<Vec<_>>(),
+        })
+    }
+
+    /// A Table holding one row, as watch events carry.
+    pub fn event_table(&self, obj: &Value, include_object: bool) -> Value {
+        self.table(
+            std::slice::from_ref(obj),
+            json!({"resourceVersion": meta_str(obj, "resourceVersion").unwrap_or("")}),
+            include_object,
+        )
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use crate::api::ResourceInfo;
 use crate::api::status::ApiError;
 use crate::store::{EventKind, StoreError, WatchRequest};
 
+use super::crd::PrinterColumn;
 use super::handlers::{Output, Query};
 use super::registry::{Filter, ListOptions, decode, prefix, set_resource_version};
 use super::{ApiServer, Body, table};
@@ -25,6 +26,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 struct Sink {
     tx: mpsc::Sender<Bytes>,
     info: ResourceInfo,
+    custom: Option<Vec<PrinterColumn>>,
     out: Output,
 }
 
@@ -33,9 +35,11 @@ impl Sink {
     fn send(&self, kind: &str, obj: &Value) -> bool {
         let object = match self.out {
             Output::Json => obj.clone(),
-            Output::Table(include) if kind != "BOOKMARK" && kind != "ERROR" => {
-                table::event_table(&self.info, obj, include)
+            Output::Table(include) if kind != "BOOKMARK" && kind != "ERROR" => table::Printer {
+                info: &self.info,
+                custom: self.custom.as_deref(),
             }
+            .event_table(obj, include),
             Output::Table(_) => obj.clone(),
         };
         let mut line = serde_json::to_vec(&json!({"type": kind, "object": object}))
@@ -67,6 +71,7 @@ fn flag(query: &Query, name: &str) -> bool {
 pub async fn serve(
     api: &ApiServer,
     info: ResourceInfo,
+    custom: Option<Vec<PrinterColumn>>,
     namespace: Option<&str>,
     filter: Filter,
     query: &Query,
@@ -105,6 +110,7 @@ pub async fn serve(
     let sink = Sink {
         tx,
         info: info.clone(),
+        custom,
         out,
     };
     // the initial list (if any) is read before the response starts, so its errors are

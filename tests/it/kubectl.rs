@@ -510,3 +510,126 @@ spec:
     );
     assert!(server.terminate().success());
 }
+
+const CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names:
+    kind: Widget
+    plural: widgets
+    singular: widget
+    shortNames: [wd]
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+    additionalPrinterColumns:
+    - name: Size
+      type: integer
+      jsonPath: .spec.size
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+          status:
+            type: object
+            properties:
+              ready: {type: boolean}
+";
+
+#[test]
+fn custom_resource_definition_lifecycle() {
+    let (_dir, server, k) = started();
+    let out = k.apply_stdin(&["apply", "-f", "-"], CRD);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Established as soon as the create returns
+    k.ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+        "--timeout=20s",
+    ]);
+    let resources = k.ok(&["api-resources", "--api-group=example.com"]);
+    assert!(
+        resources.contains("widgets") && resources.contains("wd"),
+        "{resources}"
+    );
+
+    let widget = "apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: w1
+spec:
+  size: 3
+";
+    let out = k.apply_stdin(&["apply", "-f", "-"], widget);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = k.ok(&["get", "widgets"]);
+    assert!(
+        table.contains("SIZE") && table.contains("w1") && table.contains('3'),
+        "{table}"
+    );
+    assert!(
+        k.ok(&["get", "wd", "-o", "name"])
+            .contains("widget.example.com/w1")
+    );
+    // status goes through the status subresource only
+    k.ok(&[
+        "patch",
+        "widget",
+        "w1",
+        "--type=merge",
+        "--subresource=status",
+        "-p",
+        r#"{"status":{"ready":true}}"#,
+    ]);
+    k.ok(&[
+        "patch",
+        "widget",
+        "w1",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"size":4},"status":{"ready":false}}"#,
+    ]);
+    let got = k.ok(&[
+        "get",
+        "widget",
+        "w1",
+        "-o",
+        "jsonpath={.spec.size} {.status.ready}",
+    ]);
+    assert_eq!(got, "4 true");
+    // deleting the CRD removes its objects and stops serving them
+    k.ok(&["delete", "crd", "widgets.example.com"]);
+    let gone = k.fails(&["get", "widgets"]);
+    assert!(
+        gone.contains("the server doesn't have a resource type") || gone.contains("NotFound"),
+        "{gone}"
+    );
+    let out = k.apply_stdin(&["apply", "-f", "-"], CRD);
+    assert!(out.status.success());
+    assert_eq!(
+        k.ok(&["get", "widgets", "-o", "name"]).trim(),
+        "",
+        "objects came back with the CRD"
+    );
+    assert!(server.terminate().success());
+}
