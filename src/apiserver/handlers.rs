@@ -74,10 +74,13 @@ fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
         serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request(format!("couldn't get version/kind; json parse error: {e}"))
         })
+    } else if super::protobuf::is_protobuf(ct) {
+        super::protobuf::decode_to_json(body).map_err(|e| ApiError::bad_request(e.to_string()))
     } else {
         Err(ApiError::unsupported_media_type(&[
             "application/json",
             "application/yaml",
+            super::protobuf::CONTENT_TYPE,
         ]))
     }
 }
@@ -246,6 +249,9 @@ async fn resource_verbs(
     };
     if info.group == "authentication.k8s.io" && info.plural == "selfsubjectreviews" {
         return self_subject_review(&info, &r, user);
+    }
+    if info.group == "authorization.k8s.io" && info.plural == "selfsubjectaccessreviews" {
+        return self_subject_access_review(api, &info, &r, &req, user);
     }
     let namespace = if info.namespaced {
         r.namespace.as_deref()
@@ -763,4 +769,59 @@ fn self_subject_review(
             "status": {"userInfo": {"username": user.user, "groups": groups}},
         }),
     ))
+}
+
+/// `kubectl auth can-i`: answers with what the authorizer would decide.
+fn self_subject_access_review(
+    api: &ApiServer,
+    info: &ResourceInfo,
+    r: &ResourceRequest,
+    req: &Request<Bytes>,
+    user: &crate::pki::Identity,
+) -> Result<Response<Body>, ApiError> {
+    if r.verb != Verb::Create || r.name.is_some() {
+        return Err(ApiError::method_not_supported(
+            &info.group_resource(),
+            r.verb.as_str(),
+        ));
+    }
+    let mut review = decode_body(req)?;
+    check_type(info, &review)?;
+    let attrs = &review["spec"]["resourceAttributes"];
+    let verb = match attrs["verb"].as_str().unwrap_or("") {
+        "get" => Verb::Get,
+        "list" => Verb::List,
+        "watch" => Verb::Watch,
+        "create" => Verb::Create,
+        "update" => Verb::Update,
+        "patch" => Verb::Patch,
+        "delete" => Verb::Delete,
+        "deletecollection" => Verb::DeleteCollection,
+        _ => Verb::Get,
+    };
+    let asked = ResourceRequest {
+        verb,
+        group: attrs["group"].as_str().unwrap_or("").to_string(),
+        version: attrs["version"].as_str().unwrap_or("").to_string(),
+        namespace: attrs["namespace"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        resource: attrs["resource"].as_str().unwrap_or("").to_string(),
+        name: attrs["name"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+        subresource: attrs["subresource"]
+            .as_str()
+            .filter(|n| !n.is_empty())
+            .map(str::to_string),
+    };
+    let decision = api.inner.authorizer.authorize(user, verb, &asked);
+    review["status"] = match decision {
+        Ok(()) => json!({"allowed": true}),
+        Err(reason) => json!({"allowed": false, "reason": reason}),
+    };
+    review["metadata"] = json!({"creationTimestamp": null});
+    Ok(ok_json(StatusCode::CREATED, &review))
 }

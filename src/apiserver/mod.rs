@@ -17,6 +17,7 @@ mod discovery;
 mod handlers;
 pub mod openapi;
 pub mod patch;
+pub mod protobuf;
 pub mod registry;
 pub mod request;
 pub mod serve;

@@ -633,3 +633,77 @@ spec:
     );
     assert!(server.terminate().success());
 }
+
+#[test]
+fn typed_generators_send_protobuf_and_it_is_understood() {
+    let (_dir, server, k) = started();
+    assert!(
+        k.ok(&["create", "namespace", "team-a"])
+            .contains("namespace/team-a created")
+    );
+    k.ok(&[
+        "create",
+        "configmap",
+        "settings",
+        "-n",
+        "team-a",
+        "--from-literal=mode=fast",
+    ]);
+    k.ok(&[
+        "create",
+        "secret",
+        "generic",
+        "token",
+        "-n",
+        "team-a",
+        "--from-literal=key=s3cret",
+    ]);
+    k.ok(&[
+        "create",
+        "deployment",
+        "api",
+        "-n",
+        "team-a",
+        "--image=nginx:1.27",
+        "--replicas=2",
+    ]);
+    k.ok(&["create", "serviceaccount", "robot", "-n", "team-a"]);
+    let got = k.ok(&[
+        "get",
+        "cm",
+        "settings",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.data.mode}",
+    ]);
+    assert_eq!(got, "fast");
+    // Secret data travels as bytes in protobuf and is base64 in JSON
+    let got = k.ok(&[
+        "get",
+        "secret",
+        "token",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.data.key}",
+    ]);
+    assert_eq!(got, "czNjcmV0");
+    let got = k.ok(&[
+        "get",
+        "deploy",
+        "api",
+        "-n",
+        "team-a",
+        "-o",
+        "jsonpath={.spec.replicas} {.spec.template.spec.containers[0].image}",
+    ]);
+    assert_eq!(got, "2 nginx:1.27");
+    assert_eq!(k.ok(&["auth", "can-i", "create", "pods"]).trim(), "yes");
+    let who = k.ok(&["auth", "whoami"]);
+    assert!(
+        who.contains("system:admin") && who.contains("system:masters"),
+        "{who}"
+    );
+    assert!(server.terminate().success());
+}
