@@ -707,3 +707,192 @@ fn typed_generators_send_protobuf_and_it_is_understood() {
     );
     assert!(server.terminate().success());
 }
+
+/// Runs `kubectl create --raw PATH -f FILE` with `body` and returns stderr.
+fn raw_post(k: &Kubectl, dir: &std::path::Path, path: &str, body: &[u8]) -> Output {
+    let file = dir.join("body");
+    std::fs::write(&file, body).unwrap();
+    k.run(&["create", "--raw", path, "-f", file.to_str().unwrap()])
+}
+
+#[test]
+fn bad_input_gets_the_right_status_and_stores_nothing() {
+    let (dir, server, k) = started();
+    let cms = "/api/v1/namespaces/default/configmaps";
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        (
+            "malformed JSON",
+            b"{\"apiVersion\": \"v1\",".to_vec(),
+            "BadRequest",
+        ),
+        (
+            "wrong kind",
+            br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}"#.to_vec(),
+            "does not match the expected kind",
+        ),
+        (
+            "wrong apiVersion",
+            br#"{"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}}"#.to_vec(),
+            "does not match the expected API version",
+        ),
+        (
+            "bad name",
+            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Not_Valid"}}"#.to_vec(),
+            "Invalid",
+        ),
+        (
+            "no name",
+            br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}"#.to_vec(),
+            "name or generateName is required",
+        ),
+        (
+            "over 3 MiB",
+            {
+                let mut b = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":""#.to_vec();
+                b.extend(std::iter::repeat_n(b'x', 3 * 1024 * 1024 + 10));
+                b.extend(br#""}}"#);
+                b
+            },
+            "RequestEntityTooLarge",
+        ),
+    ];
+    for (what, body, want) in &cases {
+        let out = raw_post(&k, dir.path(), cms, body);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{what}: accepted");
+        assert!(err.contains(want), "{what}: {err}");
+    }
+    assert_eq!(
+        k.ok(&["get", "cm", "-o", "name"]).trim(),
+        "",
+        "a bad request stored something"
+    );
+
+    let bad_rv = k.fails(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?resourceVersion=abc&resourceVersionMatch=Exact",
+    ]);
+    assert!(
+        bad_rv.contains("BadRequest") || bad_rv.contains("invalid"),
+        "{bad_rv}"
+    );
+    let unknown = k.fails(&["get", "--raw", "/api/v1/namespaces/default/gizmos"]);
+    assert!(unknown.contains("NotFound"), "{unknown}");
+    let future = k.fails(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps?resourceVersion=999999&resourceVersionMatch=Exact",
+    ]);
+    assert!(
+        future.contains("Too large resource version") || future.contains("Timeout"),
+        "{future}"
+    );
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn watch_resumes_from_a_resource_version_and_expires_after_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    // compact history older than 1 s, checked every 100 ms
+    let mut server = Server::start(
+        dir.path(),
+        &["--store-keep-duration", "1s", "--store-keep-revisions", "0"],
+    );
+    server.wait_for("API server ready", Duration::from_secs(30));
+    let k = Kubectl::new(&server);
+    let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], CM);
+    assert!(out.status.success());
+    let rv = k.ok(&[
+        "get",
+        "cm",
+        "demo",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    for i in 0..3 {
+        k.ok(&["label", "cm", "demo", &format!("step={i}"), "--overwrite"]);
+    }
+    // resuming right away replays exactly the three changes after `rv`
+    let events = k.ok(&[
+        "get",
+        "--raw",
+        &format!(
+            "/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1"
+        ),
+    ]);
+    let types: Vec<String> = events
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(types, vec!["MODIFIED", "MODIFIED", "MODIFIED"], "{events}");
+    // once compacted past `rv`, the same watch ends with 410 Expired
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let events = k.ok(&["get", "--raw", &format!("/api/v1/namespaces/default/configmaps?watch=true&resourceVersion={rv}&timeoutSeconds=1")]);
+        if events.contains("\"ERROR\"") {
+            assert!(
+                events.contains("\"code\":410") && events.contains("Expired"),
+                "{events}"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never compacted: {events}"
+        );
+        // a write moves the compactor's window forward
+        k.ok(&["label", "cm", "demo", "tick=1", "--overwrite"]);
+    }
+    assert!(server.terminate().success());
+}
+
+#[test]
+fn leases_and_events_round_trip() {
+    let (_dir, server, k) = started();
+    let lease = "apiVersion: coordination.k8s.io/v1
+kind: Lease
+metadata:
+  name: leader
+  namespace: kube-system
+spec:
+  holderIdentity: node-a
+  leaseDurationSeconds: 15
+";
+    assert!(k.apply_stdin(&["apply", "-f", "-"], lease).status.success());
+    let t = k.ok(&["get", "lease", "-n", "kube-system"]);
+    assert!(t.contains("leader") && t.contains("node-a"), "{t}");
+    let event = "apiVersion: events.k8s.io/v1
+kind: Event
+metadata:
+  name: e1
+eventTime: 2026-01-01T00:00:00.000000Z
+reportingController: kelp.test/ctl
+reportingInstance: i1
+action: Tested
+reason: Testing
+type: Normal
+regarding:
+  kind: Lease
+  name: leader
+  namespace: kube-system
+";
+    let out = k.apply_stdin(&["create", "-f", "-"], event);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        k.ok(&["get", "events.events.k8s.io", "-o", "name"])
+            .contains("e1")
+    );
+    k.ok(&["delete", "lease", "leader", "-n", "kube-system"]);
+    k.ok(&["delete", "events.events.k8s.io", "e1"]);
+    assert!(server.terminate().success());
+}
