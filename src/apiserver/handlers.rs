@@ -212,8 +212,36 @@ pub async fn resource(
     let is_crd = r.group == "apiextensions.k8s.io"
         && r.resource == "customresourcedefinitions"
         && r.verb.is_mutating();
+    let is_namespace_delete = r.group.is_empty()
+        && r.resource == "namespaces"
+        && r.verb == Verb::Delete
+        && r.subresource.is_none();
+    if is_namespace_delete && !dry_run(&query)? {
+        let name = r.name.clone().unwrap_or_default();
+        let info = api
+            .resource("", "v1", "namespaces")
+            .expect("namespaces are built in");
+        let obj = match super::namespace::delete(api, &name).await? {
+            DeleteOutcome::Deleted(o) | DeleteOutcome::Pending(o) => o,
+        };
+        return Ok(render(
+            table::Printer::builtin(&info),
+            output(&req, &query),
+            &obj,
+            StatusCode::OK,
+        ));
+    }
     if !is_crd {
-        return resource_verbs(api, req, r, query, user).await;
+        let ns = r.namespace.clone();
+        let changes_existing = matches!(r.verb, Verb::Update | Verb::Patch | Verb::Delete);
+        let resp = resource_verbs(api, req, r, query, user).await?;
+        // a change in a terminating namespace may have released what held it
+        if let Some(ns) = ns.filter(|_| changes_existing)
+            && super::namespace::is_terminating(api, &ns).await?
+        {
+            super::namespace::sweep(api, &ns).await?;
+        }
+        return Ok(resp);
     }
     // deleting a CRD deletes its custom resources first (upstream's
     // customresourcecleanup finalizer)

@@ -15,6 +15,7 @@ mod body;
 pub mod crd;
 mod discovery;
 mod handlers;
+mod namespace;
 pub mod openapi;
 pub mod patch;
 pub mod protobuf;

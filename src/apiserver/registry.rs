@@ -697,6 +697,46 @@ impl Registry {
         }
     }
 
+    /// Changes a cluster-scoped object with `f` outside the update strategy (for the
+    /// namespace lifecycle's deletionTimestamp and phase), retrying lost races.
+    pub async fn mark_deleting(
+        &self,
+        info: &ResourceInfo,
+        name: &str,
+        f: impl Fn(&mut Value),
+    ) -> Result<Value, ApiError> {
+        let key = object_key(info, None, name);
+        for _ in 0..CAS_RETRIES {
+            let Some(kv) = self.read(&key).await? else {
+                return Err(ApiError::not_found(&info.group_resource(), name));
+            };
+            let mut obj = decode(&kv)?;
+            f(&mut obj);
+            let resp = self
+                .store
+                .txn(TxnRequest {
+                    compare: vec![Compare::mod_revision(
+                        &key,
+                        CompareOp::Equal,
+                        kv.mod_revision,
+                    )],
+                    success: vec![Op::put(&key, &encode(&obj))],
+                    failure: vec![],
+                })
+                .await
+                .map_err(store_error)?;
+            if resp.succeeded {
+                set_resource_version(&mut obj, resp.revision);
+                return Ok(obj);
+            }
+        }
+        Err(ApiError::conflict(
+            &info.group_resource(),
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        ))
+    }
+
     /// Deletes every object of a resource, in all namespaces, in one transaction.
     pub async fn delete_all(&self, info: &ResourceInfo) -> Result<i64, ApiError> {
         let resp = self

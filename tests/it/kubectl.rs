@@ -896,3 +896,71 @@ regarding:
     k.ok(&["delete", "events.events.k8s.io", "e1"]);
     assert!(server.terminate().success());
 }
+
+#[test]
+fn deleting_a_namespace_deletes_what_is_in_it() {
+    let (_dir, server, k) = started();
+    k.ok(&["create", "namespace", "doomed"]);
+    k.ok(&[
+        "create",
+        "configmap",
+        "a",
+        "-n",
+        "doomed",
+        "--from-literal=x=y",
+    ]);
+    let svc = "apiVersion: v1
+kind: Service
+metadata:
+  name: s
+  namespace: doomed
+spec:
+  clusterIP: 10.43.7.7
+  ports: [{port: 80}]
+";
+    assert!(k.apply_stdin(&["create", "-f", "-"], svc).status.success());
+    // an object with a finalizer holds the namespace in Terminating
+    let held = "apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: held
+  namespace: doomed
+  finalizers: [example.com/hold]
+";
+    assert!(k.apply_stdin(&["create", "-f", "-"], held).status.success());
+    k.ok(&["delete", "namespace", "doomed", "--wait=false"]);
+    let phase = k.ok(&["get", "ns", "doomed", "-o", "jsonpath={.status.phase}"]);
+    assert_eq!(phase, "Terminating");
+    assert_eq!(
+        k.ok(&["get", "cm", "-n", "doomed", "-o", "name"]).trim(),
+        "configmap/held"
+    );
+    // nothing new may be created in it
+    let refused = k.fails(&["create", "configmap", "late", "-n", "doomed"]);
+    assert!(refused.contains("being terminated"), "{refused}");
+    // releasing the finalizer lets the namespace go, and the Service's address is free
+    k.ok(&[
+        "patch",
+        "cm",
+        "held",
+        "-n",
+        "doomed",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    k.fails(&["get", "ns", "doomed"]);
+    let reuse = svc.replace("namespace: doomed", "namespace: default");
+    let out = k.apply_stdin(&["create", "-f", "-"], &reuse);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // and a namespace with nothing holding it goes at once
+    k.ok(&["create", "namespace", "brief"]);
+    k.ok(&["create", "configmap", "b", "-n", "brief"]);
+    k.ok(&["delete", "namespace", "brief"]);
+    k.fails(&["get", "ns", "brief"]);
+    assert!(server.terminate().success());
+}
