@@ -473,21 +473,11 @@ impl Registry {
                 if opts.dry_run {
                     return Ok(new);
                 }
-                let resp = self
-                    .store
-                    .txn(TxnRequest {
-                        compare: vec![Compare::mod_revision(
-                            &key,
-                            CompareOp::Equal,
-                            kv.mod_revision,
-                        )],
-                        success: delete_ops(info, &key, &old),
-                        failure: vec![],
-                    })
-                    .await
-                    .map_err(store_error)?;
-                if resp.succeeded {
-                    set_resource_version(&mut new, resp.revision);
+                if let Some(revision) = self
+                    .cas(&key, kv.mod_revision, delete_ops(info, &key, &old))
+                    .await?
+                {
+                    set_resource_version(&mut new, revision);
                     return Ok(new);
                 }
                 continue;
@@ -500,21 +490,11 @@ impl Registry {
             if opts.dry_run {
                 return Ok(new);
             }
-            let resp = self
-                .store
-                .txn(TxnRequest {
-                    compare: vec![Compare::mod_revision(
-                        &key,
-                        CompareOp::Equal,
-                        kv.mod_revision,
-                    )],
-                    success: vec![Op::put(&key, &encode(&new))],
-                    failure: vec![],
-                })
-                .await
-                .map_err(store_error)?;
-            if resp.succeeded {
-                set_resource_version(&mut new, resp.revision);
+            if let Some(revision) = self
+                .cas(&key, kv.mod_revision, vec![Op::put(&key, &encode(&new))])
+                .await?
+            {
+                set_resource_version(&mut new, revision);
                 return Ok(new);
             }
         }
@@ -577,21 +557,11 @@ impl Registry {
                 if opts.dry_run {
                     return Ok(DeleteOutcome::Pending(obj));
                 }
-                let resp = self
-                    .store
-                    .txn(TxnRequest {
-                        compare: vec![Compare::mod_revision(
-                            &key,
-                            CompareOp::Equal,
-                            kv.mod_revision,
-                        )],
-                        success: vec![Op::put(&key, &encode(&obj))],
-                        failure: vec![],
-                    })
-                    .await
-                    .map_err(store_error)?;
-                if resp.succeeded {
-                    set_resource_version(&mut obj, resp.revision);
+                if let Some(revision) = self
+                    .cas(&key, kv.mod_revision, vec![Op::put(&key, &encode(&obj))])
+                    .await?
+                {
+                    set_resource_version(&mut obj, revision);
                     return Ok(DeleteOutcome::Pending(obj));
                 }
                 continue;
@@ -599,21 +569,8 @@ impl Registry {
             if opts.dry_run {
                 return Ok(DeleteOutcome::Deleted(obj));
             }
-            let success = delete_ops(info, &key, &obj);
-            let resp = self
-                .store
-                .txn(TxnRequest {
-                    compare: vec![Compare::mod_revision(
-                        &key,
-                        CompareOp::Equal,
-                        kv.mod_revision,
-                    )],
-                    success,
-                    failure: vec![],
-                })
-                .await
-                .map_err(store_error)?;
-            if resp.succeeded {
+            let ops = delete_ops(info, &key, &obj);
+            if self.cas(&key, kv.mod_revision, ops).await?.is_some() {
                 return Ok(DeleteOutcome::Deleted(obj));
             }
         }
@@ -697,6 +654,26 @@ impl Registry {
         }
     }
 
+    /// Applies `ops` if `key` still has `mod_revision`; the new revision, or `None`
+    /// when another writer got there first.
+    async fn cas(
+        &self,
+        key: &[u8],
+        mod_revision: i64,
+        ops: Vec<Op>,
+    ) -> Result<Option<i64>, ApiError> {
+        let resp = self
+            .store
+            .txn(TxnRequest {
+                compare: vec![Compare::mod_revision(key, CompareOp::Equal, mod_revision)],
+                success: ops,
+                failure: vec![],
+            })
+            .await
+            .map_err(store_error)?;
+        Ok(resp.succeeded.then_some(resp.revision))
+    }
+
     /// Changes a cluster-scoped object with `f` outside the update strategy (for the
     /// namespace lifecycle's deletionTimestamp and phase), retrying lost races.
     pub async fn mark_deleting(
@@ -712,21 +689,11 @@ impl Registry {
             };
             let mut obj = decode(&kv)?;
             f(&mut obj);
-            let resp = self
-                .store
-                .txn(TxnRequest {
-                    compare: vec![Compare::mod_revision(
-                        &key,
-                        CompareOp::Equal,
-                        kv.mod_revision,
-                    )],
-                    success: vec![Op::put(&key, &encode(&obj))],
-                    failure: vec![],
-                })
-                .await
-                .map_err(store_error)?;
-            if resp.succeeded {
-                set_resource_version(&mut obj, resp.revision);
+            if let Some(revision) = self
+                .cas(&key, kv.mod_revision, vec![Op::put(&key, &encode(&obj))])
+                .await?
+            {
+                set_resource_version(&mut obj, revision);
                 return Ok(obj);
             }
         }
