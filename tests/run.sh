@@ -25,4 +25,6 @@ fi
 
 cargo fmt --check
 cargo clippy --all-targets -- -D warnings
-cargo test
+# unit tests, the binary's tests and tests/it (the end-to-end suite runs last);
+# kelp has no doctests, and the benches run only through `cargo bench`
+cargo test --lib --bins --tests
