@@ -26,6 +26,7 @@ pub mod strategy;
 pub mod table;
 pub mod typed;
 mod watch;
+pub mod watch_cache;
 
 use std::sync::{Arc, RwLock};
 
@@ -86,6 +87,7 @@ pub(crate) struct Inner {
     pub crds: RwLock<Vec<serde_json::Value>>,
     /// Serialises CRD syncs.
     pub crd_sync: tokio::sync::Mutex<()>,
+    pub watch_caches: watch_cache::WatchCaches,
 }
 
 /// A cheap handle to the API server.
@@ -105,7 +107,8 @@ impl ApiServer {
     ) -> Self {
         ApiServer {
             inner: Arc::new(Inner {
-                registry: registry::Registry::new(store, ranges),
+                registry: registry::Registry::new(store.clone(), ranges),
+                watch_caches: watch_cache::WatchCaches::new(store),
                 resources: RwLock::new(ResourceTable::builtin()),
                 server_address,
                 authorizer: Box::new(MastersOnly),

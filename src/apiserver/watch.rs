@@ -48,6 +48,17 @@ impl Sink {
         self.tx.try_send(Bytes::from(line)).is_ok()
     }
 
+    /// Sends an event whose object is already encoded (shared by every watcher).
+    fn send_encoded(&self, kind: &str, object: &Bytes) -> bool {
+        let mut line = Vec::with_capacity(object.len() + 32);
+        line.extend_from_slice(b"{\"type\":\"");
+        line.extend_from_slice(kind.as_bytes());
+        line.extend_from_slice(b"\",\"object\":");
+        line.extend_from_slice(object);
+        line.extend_from_slice(b"}\n");
+        self.tx.try_send(Bytes::from(line)).is_ok()
+    }
+
     fn bookmark(&self, rv: i64, initial_end: bool) -> bool {
         let mut metadata = json!({"resourceVersion": rv.to_string()});
         if initial_end {
@@ -145,6 +156,14 @@ pub async fn serve(
                 return;
             }
         }
+        if let Some(sub) = registry_api.inner.watch_caches.subscribe(&info, from).await {
+            let ns_prefix = prefix(&info, namespace.as_deref());
+            serve_cached(
+                &sink, &info, &filter, &ns_prefix, sub, from, timeout, bookmarks,
+            )
+            .await;
+            return;
+        }
         let store = registry_api.inner.registry.store().clone();
         let mut watcher = match store
             .watch(WatchRequest {
@@ -197,6 +216,91 @@ pub async fn serve(
         .header(http::header::CACHE_CONTROL, "no-cache, private")
         .body(body)
         .expect("valid response"))
+}
+
+/// Serves a watch from the watch cache: the backlog, then live events, with
+/// bookmarks; ends when the client goes, the timeout passes or the watcher falls
+/// too far behind (its client re-watches from the last resourceVersion it saw).
+#[allow(clippy::too_many_arguments)]
+async fn serve_cached(
+    sink: &Sink,
+    info: &ResourceInfo,
+    filter: &Filter,
+    ns_prefix: &[u8],
+    mut sub: super::watch_cache::Subscription,
+    from: i64,
+    timeout: Duration,
+    bookmarks: bool,
+) {
+    // the last revision this watcher has passed, delivered or not
+    let mut seen = from - 1;
+    for ev in std::mem::take(&mut sub.backlog) {
+        if !deliver_cached(sink, info, filter, ns_prefix, &ev, from, &mut seen) {
+            return;
+        }
+    }
+    let deadline = tokio::time::sleep(timeout);
+    tokio::pin!(deadline);
+    let mut tick = tokio::time::interval(BOOKMARK_EVERY);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            _ = &mut deadline => return,
+            _ = sink.tx.closed() => return,
+            _ = tick.tick(), if bookmarks => {
+                if !sink.bookmark(seen, false) {
+                    return;
+                }
+            }
+            ev = sub.live.recv() => match ev {
+                Ok(ev) => {
+                    if !deliver_cached(sink, info, filter, ns_prefix, &ev, from, &mut seen) {
+                        return;
+                    }
+                }
+                // cut off a watcher that fell behind; it re-watches from `seen`
+                Err(_) => return,
+            },
+        }
+    }
+}
+
+fn deliver_cached(
+    sink: &Sink,
+    info: &ResourceInfo,
+    filter: &Filter,
+    ns_prefix: &[u8],
+    ev: &super::watch_cache::CachedEvent,
+    from: i64,
+    seen: &mut i64,
+) -> bool {
+    // the cache hands each event over once, in order; events before the start
+    // revision can still arrive live while the cache replays its first history
+    if ev.revision < from {
+        return true;
+    }
+    *seen = (*seen).max(ev.revision);
+    if !ev.key.starts_with(ns_prefix) {
+        return true;
+    }
+    let old_matches = ev.prev.as_deref().is_some_and(|o| filter.matches(info, o));
+    let kind = match ev.kind {
+        EventKind::Put => {
+            let new_matches = filter.matches(info, &ev.object);
+            match (old_matches, new_matches) {
+                (true, true) => "MODIFIED",
+                (false, true) => "ADDED",
+                (true, false) => "DELETED",
+                (false, false) => return true,
+            }
+        }
+        EventKind::Delete if old_matches => "DELETED",
+        EventKind::Delete => return true,
+    };
+    match sink.out {
+        Output::Json => sink.send_encoded(kind, ev.object_json()),
+        Output::Table(_) => sink.send(kind, &ev.object),
+    }
 }
 
 fn error_object(e: StoreError) -> Value {
