@@ -29,6 +29,65 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Default, Clone)]
 pub struct Tokens(pub std::collections::HashMap<String, Identity>);
 
+impl Tokens {
+    /// Parses kube-apiserver's token file: `token,user,uid[,"group1,group2"]` per line;
+    /// blank lines and lines starting with `#` are skipped.
+    pub fn parse(text: &str) -> Result<Tokens, String> {
+        let mut out = std::collections::HashMap::new();
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let fields = split_csv(line);
+            if fields.len() < 3 || fields[0].is_empty() || fields[1].is_empty() {
+                return Err(format!(
+                    "line {}: want token,user,uid[,\"groups\"], got {} fields",
+                    n + 1,
+                    fields.len()
+                ));
+            }
+            let groups = fields
+                .get(3)
+                .map(|g| {
+                    g.split(',')
+                        .map(str::trim)
+                        .filter(|g| !g.is_empty())
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.insert(
+                fields[0].clone(),
+                Identity {
+                    user: fields[1].clone(),
+                    groups,
+                },
+            );
+        }
+        Ok(Tokens(out))
+    }
+}
+
+/// Splits one CSV line, honouring double quotes.
+fn split_csv(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                fields.last_mut().expect("one field").push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(String::new()),
+            c => fields.last_mut().expect("one field").push(c),
+        }
+    }
+    fields.into_iter().map(|f| f.trim().to_string()).collect()
+}
+
 struct Limits {
     reads: Semaphore,
     writes: Semaphore,
@@ -207,4 +266,21 @@ pub async fn handle_in_process(
     user: Identity,
 ) -> Response<Body> {
     api.handle(req, Some(user)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_file() {
+        let t = Tokens::parse(
+            "# comment\n\ns3cret,alice,1001,\"system:masters,dev\"\nother,bob,1002\n",
+        )
+        .unwrap();
+        assert_eq!(t.0["s3cret"].user, "alice");
+        assert_eq!(t.0["s3cret"].groups, vec!["system:masters", "dev"]);
+        assert!(t.0["other"].groups.is_empty());
+        assert!(Tokens::parse("onlytoken\n").is_err());
+    }
 }

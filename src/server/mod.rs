@@ -157,12 +157,21 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
     let url = format!("https://127.0.0.1:{}", cfg.https_listen_port);
     crate::pki::write_kubeconfig(&cfg.write_kubeconfig, cfg.write_kubeconfig_mode, &url, &pki)
         .with_context(|| format!("writing {}", cfg.write_kubeconfig.display()))?;
+    let tokens = match &cfg.token_auth_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading token-auth-file {}", path.display()))?;
+            crate::apiserver::serve::Tokens::parse(&text)
+                .map_err(|e| anyhow::anyhow!("token-auth-file {}: {e}", path.display()))?
+        }
+        None => Default::default(),
+    };
     let cancel = CancellationToken::new();
     let mut serving = tokio::spawn(crate::apiserver::serve::serve(
         api,
         listener,
         pki.server_tls_config(),
-        Default::default(),
+        tokens,
         cancel.child_token(),
     ));
     tracing::info!(

@@ -127,6 +127,8 @@ keys! {
         "Store history keeps at least the last N revisions, for watches to resume; 0 disables this bound";
     STORE_KEEP_DURATION: "store-keep-duration", Value, Some("5m"), "DURATION",
         "Store history keeps at least this much time (e.g. 90s, 5m, 1h); 0 disables this bound";
+    TOKEN_AUTH_FILE: "token-auth-file", Value, None, "PATH",
+        "CSV file of static bearer tokens for the API server: token,user,uid[,\"group1,group2\"] (kube-apiserver's format)";
     AGENT_SERVER: "server", Value, None, "URL",
         "https URL of the server to join (required)";
     AGENT_TOKEN: "token", Value, None, "TOKEN",
@@ -157,6 +159,7 @@ const SERVER_KEYS: &[Key] = &[
     CLUSTER_INIT,
     STORE_KEEP_REVISIONS,
     STORE_KEEP_DURATION,
+    TOKEN_AUTH_FILE,
 ];
 
 /// Every key of `kelp agent`. A config file shared with a server may hold server-only
@@ -632,6 +635,8 @@ pub struct ServerConfig {
     pub store_keep_revisions: u64,
     /// History younger than this is kept; zero disables this bound.
     pub store_keep_duration: Duration,
+    /// Static bearer tokens (kube-apiserver's `--token-auth-file` format).
+    pub token_auth_file: Option<PathBuf>,
 }
 
 impl ServerConfig {
@@ -672,6 +677,7 @@ impl ServerConfig {
             debug: r.flag(DEBUG.name)?,
             store_keep_revisions: r.value(STORE_KEEP_REVISIONS.name, parse_u64)?,
             store_keep_duration: r.value(STORE_KEEP_DURATION.name, parse_duration)?,
+            token_auth_file: r.optional(TOKEN_AUTH_FILE.name, parse_path)?,
         })
     }
 
@@ -762,6 +768,7 @@ impl fmt::Debug for ServerConfig {
             .field("debug", &self.debug)
             .field("store_keep_revisions", &self.store_keep_revisions)
             .field("store_keep_duration", &self.store_keep_duration)
+            .field("token_auth_file", &self.token_auth_file)
             .finish()
     }
 }

@@ -88,6 +88,7 @@ fn defaults_follow_k3s() {
         debug: false,
         store_keep_revisions: 10_000,
         store_keep_duration: Duration::from_secs(300),
+        token_auth_file: None,
     };
     assert_eq!(cfg, expected);
 }
