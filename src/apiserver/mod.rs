@@ -25,6 +25,7 @@ pub mod serve;
 pub mod strategy;
 pub mod table;
 pub mod typed;
+pub mod validation;
 mod watch;
 pub mod watch_cache;
 
