@@ -12,6 +12,7 @@
 
 pub mod allocator;
 mod body;
+pub mod client;
 pub mod crd;
 mod discovery;
 mod handlers;

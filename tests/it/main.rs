@@ -1,6 +1,7 @@
 //! Integration and end-to-end tests, one binary (`cargo test --test it`).
 
 mod cli;
+mod cluster;
 mod corruption;
 mod crash;
 mod kubectl;
