@@ -205,6 +205,11 @@ pub async fn serve(
                 }
             },
         };
+        // small responses must not wait for Nagle's algorithm (40 ms delayed-ACK
+        // stalls on sequential requests)
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(%peer, error = %e, "could not set TCP_NODELAY");
+        }
         let acceptor = acceptor.clone();
         let conn = Conn {
             api: api.clone(),

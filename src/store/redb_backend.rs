@@ -22,6 +22,9 @@ use super::{Result, StoreError};
 const RECORDS: TableDefinition<(u64, u32), &[u8]> = TableDefinition::new("records");
 pub(crate) const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 
+/// redb's own page cache.
+const CACHE_BYTES: usize = 16 << 20;
+
 /// The data dir format this binary writes and understands.
 pub const FORMAT: u32 = 1;
 const FORMAT_KEY: &str = "kelp.format";
@@ -79,6 +82,9 @@ impl RedbDb {
     /// file is refused rather than served, and checks the data format.
     pub fn open(path: &Path) -> Result<Self, OpenError> {
         let db = redb::Builder::new()
+            // redb caches up to 1 GiB of pages by default; the OS page cache already
+            // holds hot pages, and edge devices have little memory
+            .set_cache_size(CACHE_BYTES)
             .set_check_integrity_on_open(true)
             .create(path)
             .map_err(|source| match source {
