@@ -21,6 +21,8 @@
 //! The table is printed and written into `BENCHMARKS.md` between the `api-bench`
 //! markers. The server is killed by PID when the benchmark ends or fails.
 
+mod common;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
@@ -373,7 +375,7 @@ async fn run(secs: Duration) -> Result<()> {
     }
     let section = section(&rep, &build, &table, secs, tmp.path(), &fs_type)?;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-    write_benchmarks(&path, &section)?;
+    common::write_benchmarks(&path, MARK_START, MARK_END, &section)?;
     println!("wrote {}", path.display());
     Ok(())
 }
@@ -1786,7 +1788,7 @@ fn cpu_ticks(pid: &str) -> u64 {
 }
 
 fn clock_ticks() -> f64 {
-    output("getconf", &["CLK_TCK"])
+    common::output("getconf", &["CLK_TCK"])
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(100.0)
@@ -1921,15 +1923,17 @@ struct Build {
 impl Build {
     fn now() -> Build {
         let root = env!("CARGO_MANIFEST_DIR");
-        let commit = output("git", &["-C", root, "rev-parse", "--short", "HEAD"])
+        let commit = common::output("git", &["-C", root, "rev-parse", "--short", "HEAD"])
             .unwrap_or_else(|_| "unknown".into());
-        let commit_time = output(
+        let commit_time = common::output(
             "git",
             &["-C", root, "log", "-1", "--format=%cd", "--date=unix"],
         )
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
-        .map_or("?".into(), |t| utc(UNIX_EPOCH + Duration::from_secs(t)));
+        .map_or("?".into(), |t| {
+            common::utc(UNIX_EPOCH + Duration::from_secs(t))
+        });
         let built = std::fs::metadata(KELP).and_then(|m| m.modified()).ok();
         // uncommitted paths under src/: in the binary if changed before it was built
         let status = Command::new("git")
@@ -1954,7 +1958,7 @@ impl Build {
             commit_time,
             dirty,
             dirty_after,
-            binary_time: built.map_or("?".into(), utc),
+            binary_time: built.map_or("?".into(), common::utc),
         }
     }
 }
@@ -1997,7 +2001,7 @@ fn section(
             quote(&build.dirty_after)
         );
     }
-    let uname = output("uname", &["-srm"])?;
+    let uname = common::output("uname", &["-srm"])?;
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
         .lines()
@@ -2043,7 +2047,7 @@ fn section(
          \n\
          {table}\n\
          {notes}",
-        date = utc_now(),
+        date = common::utc_now(),
         secs = secs.as_secs(),
     ))
 }
@@ -2077,59 +2081,4 @@ fn fs_type(path: &Path) -> Result<String> {
     }
     best.map(|(_, kind)| kind)
         .with_context(|| format!("no mount holds {}", path.display()))
-}
-
-fn output(program: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .with_context(|| format!("running {program}"))?;
-    ensure!(out.status.success(), "{program} {args:?}: {}", out.status);
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// Replaces the marked section of `BENCHMARKS.md`, keeping everything outside it.
-fn write_benchmarks(path: &Path, section: &str) -> Result<()> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::from(
-            "# Benchmarks\n\n\
-             Measured numbers for kelp. Each marked section is rewritten by the benchmark \
-             that produced it; edit outside the markers only.\n",
-        ),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let block = format!("{MARK_START}\n{section}{MARK_END}");
-    let new = match (old.find(MARK_START), old.find(MARK_END)) {
-        (Some(start), Some(end)) if start < end => {
-            format!("{}{block}{}", &old[..start], &old[end + MARK_END.len()..])
-        }
-        _ => format!("{}\n\n{block}\n", old.trim_end()),
-    };
-    std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))
-}
-
-fn utc_now() -> String {
-    utc(SystemTime::now())
-}
-
-/// `t` as `YYYY-MM-DD HH:MM UTC`.
-fn utc(t: SystemTime) -> String {
-    let secs = t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // civil-from-days (Howard Hinnant)
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
 }

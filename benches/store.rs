@@ -7,13 +7,15 @@
 //! wall time (`KELP_BENCH_SECS`, default 5) after a 1 s warm-up. The table is printed
 //! and written into `BENCHMARKS.md` between the `store-bench` markers.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::future::Future;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use etcd_client::{Client, GetOptions};
@@ -143,7 +145,7 @@ async fn run(secs: Duration) -> Result<()> {
     println!("\n{table}");
     let section = section(&table, secs, tmp.path(), &fs_type)?;
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-    write_benchmarks(&path, &section)?;
+    common::write_benchmarks(&path, MARK_START, MARK_END, &section)?;
     println!("wrote {}", path.display());
     Ok(())
 }
@@ -443,8 +445,8 @@ fn section(table: &str, secs: Duration, data: &Path, fs_type: &str) -> Result<St
         Ok(s) => format!("KELP_BENCH_SECS={s} cargo bench --bench store"),
         Err(_) => "cargo bench --bench store".to_string(),
     };
-    let uname = output("uname", &["-srm"])?;
-    let etcd_version = output(ETCD, &["--version"])?;
+    let uname = common::output("uname", &["-srm"])?;
+    let etcd_version = common::output(ETCD, &["--version"])?;
     let etcd_version = etcd_version.lines().next().unwrap_or_default();
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let cpu = cpuinfo
@@ -479,59 +481,6 @@ fn section(table: &str, secs: Duration, data: &Path, fs_type: &str) -> Result<St
          kelp's store is measured in-process (as kelp's API server will call it — no \
          network hop), while etcd is measured over gRPC on loopback (as a Kubernetes API \
          server talks to it). Both fsync every acknowledged write.\n",
-        date = utc_now(),
+        date = common::utc_now(),
     ))
-}
-
-fn output(program: &str, args: &[&str]) -> Result<String> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .with_context(|| format!("running {program}"))?;
-    ensure!(out.status.success(), "{program} {args:?}: {}", out.status);
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-}
-
-/// Replaces the marked section of `BENCHMARKS.md`, keeping everything outside it.
-fn write_benchmarks(path: &Path, section: &str) -> Result<()> {
-    let old = match std::fs::read_to_string(path) {
-        Ok(s) => s,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::from(
-            "# Benchmarks\n\n\
-             Measured numbers for kelp. Each marked section is rewritten by the benchmark \
-             that produced it; edit outside the markers only.\n",
-        ),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
-    };
-    let block = format!("{MARK_START}\n{section}{MARK_END}");
-    let new = match (old.find(MARK_START), old.find(MARK_END)) {
-        (Some(start), Some(end)) if start < end => {
-            format!("{}{block}{}", &old[..start], &old[end + MARK_END.len()..])
-        }
-        _ => format!("{}\n\n{block}\n", old.trim_end()),
-    };
-    std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))
-}
-
-/// The current time as `YYYY-MM-DD HH:MM UTC`.
-fn utc_now() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (days, rem) = (secs / 86_400, secs % 86_400);
-    // civil-from-days (Howard Hinnant)
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        rem / 3600,
-        rem % 3600 / 60
-    )
 }
