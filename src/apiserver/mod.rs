@@ -16,6 +16,7 @@ pub mod client;
 pub mod crd;
 mod discovery;
 mod handlers;
+pub mod metrics;
 mod namespace;
 pub mod openapi;
 pub mod patch;
@@ -90,6 +91,7 @@ pub(crate) struct Inner {
     /// Serialises CRD syncs.
     pub crd_sync: tokio::sync::Mutex<()>,
     pub watch_caches: watch_cache::WatchCaches,
+    pub metrics: metrics::Metrics,
 }
 
 /// A cheap handle to the API server.
@@ -111,6 +113,7 @@ impl ApiServer {
             inner: Arc::new(Inner {
                 registry: registry::Registry::new(store.clone(), ranges),
                 watch_caches: watch_cache::WatchCaches::new(store),
+                metrics: metrics::Metrics::default(),
                 resources: RwLock::new(ResourceTable::builtin()),
                 server_address,
                 authorizer: Box::new(MastersOnly),
@@ -373,6 +376,18 @@ impl ApiServer {
             .expect("valid response"))
     }
 
+    async fn metrics_response(&self) -> Response<Body> {
+        let status = self.inner.registry.store().status().await.ok();
+        Response::builder()
+            .status(StatusCode::OK)
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )
+            .body(body::full(self.inner.metrics.render(status)))
+            .expect("valid response")
+    }
+
     /// Answers one request. `user` is `None` for an anonymous caller.
     pub async fn handle(&self, req: Request<Bytes>, user: Option<Identity>) -> Response<Body> {
         let query = request::parse_query(req.uri().query());
@@ -380,6 +395,16 @@ impl ApiServer {
             .get("watch")
             .is_some_and(|w| w.is_empty() || w == "true" || w == "1");
         let target = request::parse(req.method(), req.uri().path(), watch);
+        let (verb, resource) = match &target {
+            Target::Resource(r) => (
+                r.verb.as_str().to_string(),
+                match &r.subresource {
+                    Some(sub) => format!("{}/{sub}", r.resource),
+                    None => r.resource.clone(),
+                },
+            ),
+            _ => (req.method().as_str().to_lowercase(), String::new()),
+        };
         let result = match target {
             Target::Version => Ok(discovery::version()),
             Target::Health(check, _) => discovery::health(self, check, &query).await,
@@ -392,7 +417,7 @@ impl ApiServer {
             }
             Target::OpenApiV2 => Ok(self.openapi_v2(&req)),
             Target::OpenApiV3(path) => self.openapi_v3(path.as_deref()),
-            Target::Metrics => Err(path_not_found("metrics are not served yet")),
+            Target::Metrics => Ok(self.metrics_response().await),
             Target::NotFound => Err(path_not_found(
                 "the server could not find the requested resource",
             )),
@@ -404,7 +429,11 @@ impl ApiServer {
                 }
             }
         };
-        result.unwrap_or_else(|e| error_response(&e))
+        let resp = result.unwrap_or_else(|e| error_response(&e));
+        self.inner
+            .metrics
+            .request(&verb, &resource, resp.status().as_u16());
+        resp
     }
 }
 

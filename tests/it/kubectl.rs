@@ -146,6 +146,11 @@ fn kubectl_sees_a_kubernetes_server() {
         "short names missing:\n{resources}"
     );
 
+    let metrics = k.ok(&["get", "--raw", "/metrics"]);
+    assert!(
+        metrics.contains("apiserver_request_total{") && metrics.contains("kelp_store_revision"),
+        "{metrics}"
+    );
     let ready = k.ok(&["get", "--raw", "/readyz?verbose"]);
     assert!(
         ready.contains("[+]ping ok") && ready.contains("readyz check passed"),
