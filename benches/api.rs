@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -107,13 +107,13 @@ async fn run(secs: Duration) -> Result<()> {
     let build = Build::now();
     let run_system = system_busy_ticks();
     let run_ours = ours_ticks();
-    let parent = temp_parent()?;
+    let parent = common::temp_parent()?;
     // dropped last: after the server is killed
     let tmp = tempfile::Builder::new()
         .prefix("kelp-api-bench-")
         .tempdir_in(&parent)
         .with_context(|| format!("creating a temp dir in {}", parent.display()))?;
-    let fs_type = fs_type(tmp.path())?;
+    let fs_type = common::fs_type(tmp.path())?;
     ensure!(fs_type != "tmpfs", "{} is on tmpfs", tmp.path().display());
     let data = tmp.path().join("data");
     std::fs::create_dir_all(&data)?;
@@ -2050,35 +2050,4 @@ fn section(
         date = common::utc_now(),
         secs = secs.as_secs(),
     ))
-}
-
-/// The directory to create the data dir in: `/tmp` unless it is tmpfs, else `target/`.
-fn temp_parent() -> Result<PathBuf> {
-    let tmp = std::env::temp_dir();
-    if fs_type(&tmp)? != "tmpfs" {
-        return Ok(tmp);
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-tmp");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
-}
-
-/// The type of the filesystem holding `path`, from the longest matching mount point.
-fn fs_type(path: &Path) -> Result<String> {
-    let path = path.canonicalize()?;
-    let mounts = std::fs::read_to_string("/proc/self/mounts")?;
-    let mut best: Option<(usize, String)> = None;
-    for line in mounts.lines() {
-        let mut fields = line.split(' ');
-        let (Some(_), Some(mount), Some(kind)) = (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        let mount = mount.replace("\\040", " ");
-        if path.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() >= *len) {
-            best = Some((mount.len(), kind.to_string()));
-        }
-    }
-    best.map(|(_, kind)| kind)
-        .with_context(|| format!("no mount holds {}", path.display()))
 }

@@ -12,7 +12,7 @@ mod common;
 use std::fmt::Write as _;
 use std::future::Future;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,13 +53,13 @@ async fn run(secs: Duration) -> Result<()> {
     if !Path::new(ETCD).exists() {
         bail!("{ETCD} not found: install etcd with `apt-get install etcd-server`");
     }
-    let parent = temp_parent()?;
+    let parent = common::temp_parent()?;
     // dropped last: after etcd is killed and kelp is shut down
     let tmp = tempfile::Builder::new()
         .prefix("kelp-store-bench-")
         .tempdir_in(&parent)
         .with_context(|| format!("creating a temp dir in {}", parent.display()))?;
-    let fs_type = fs_type(tmp.path())?;
+    let fs_type = common::fs_type(tmp.path())?;
     ensure!(fs_type != "tmpfs", "{} is on tmpfs", tmp.path().display());
 
     let etcd = Etcd::start(tmp.path()).await?;
@@ -148,38 +148,6 @@ async fn run(secs: Duration) -> Result<()> {
     common::write_benchmarks(&path, MARK_START, MARK_END, &section)?;
     println!("wrote {}", path.display());
     Ok(())
-}
-
-/// The directory to create the data dirs in: `/tmp` unless it is tmpfs (a benchmark of
-/// fsync on memory would mean nothing), else `target/`.
-fn temp_parent() -> Result<PathBuf> {
-    let tmp = std::env::temp_dir();
-    if fs_type(&tmp)? != "tmpfs" {
-        return Ok(tmp);
-    }
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-tmp");
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    Ok(dir)
-}
-
-/// The type of the filesystem holding `path`, from the longest matching mount point.
-fn fs_type(path: &Path) -> Result<String> {
-    let path = path.canonicalize()?;
-    let mounts = std::fs::read_to_string("/proc/self/mounts")?;
-    let mut best: Option<(usize, String)> = None;
-    for line in mounts.lines() {
-        let mut fields = line.split(' ');
-        let (Some(_), Some(mount), Some(kind)) = (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        let mount = mount.replace("\\040", " ");
-        if path.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() >= *len) {
-            best = Some((mount.len(), kind.to_string()));
-        }
-    }
-    best.map(|(_, kind)| kind)
-        .with_context(|| format!("no mount holds {}", path.display()))
 }
 
 fn value() -> Vec<u8> {

@@ -1,7 +1,7 @@
 //! What both benchmarks share: running a command, the date, and rewriting their
 //! own marked section of BENCHMARKS.md.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::SystemTime;
 
@@ -44,4 +44,36 @@ pub fn write_benchmarks(path: &Path, start: &str, end: &str, section: &str) -> R
         _ => format!("{}\n\n{block}\n", old.trim_end()),
     };
     std::fs::write(path, new).with_context(|| format!("writing {}", path.display()))
+}
+
+/// The directory to create data dirs in: `/tmp` unless it is tmpfs (a benchmark of
+/// fsync on memory would mean nothing), else `target/`.
+pub fn temp_parent() -> Result<PathBuf> {
+    let tmp = std::env::temp_dir();
+    if fs_type(&tmp)? != "tmpfs" {
+        return Ok(tmp);
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-tmp");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The type of the filesystem holding `path`, from the longest matching mount point.
+pub fn fs_type(path: &Path) -> Result<String> {
+    let path = path.canonicalize()?;
+    let mounts = std::fs::read_to_string("/proc/self/mounts")?;
+    let mut best: Option<(usize, String)> = None;
+    for line in mounts.lines() {
+        let mut fields = line.split(' ');
+        let (Some(_), Some(mount), Some(kind)) = (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let mount = mount.replace("\\040", " ");
+        if path.starts_with(&mount) && best.as_ref().is_none_or(|(len, _)| mount.len() >= *len) {
+            best = Some((mount.len(), kind.to_string()));
+        }
+    }
+    best.map(|(_, kind)| kind)
+        .with_context(|| format!("no mount holds {}", path.display()))
 }
