@@ -164,11 +164,25 @@ impl RaftStore {
     }
 
     /// Stops raft; pending writes fail as unavailable.
+    /// Stops raft and waits until its tasks have let go of the database file, so the
+    /// same data dir can be opened again at once (redb locks the file while open).
     pub async fn shutdown(&self) -> std::result::Result<(), RaftStoreError> {
         self.raft
             .shutdown()
             .await
-            .map_err(|e| RaftStoreError::Raft(e.to_string()))
+            .map_err(|e| RaftStoreError::Raft(e.to_string()))?;
+        // left holding it: this handle and the store backend inside `mvcc`; raft's log
+        // store and state machine are dropped by its tasks as they finish
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while Arc::strong_count(&self.db) > 2 {
+            if tokio::time::Instant::now() > deadline {
+                return Err(RaftStoreError::Raft(
+                    "raft tasks still hold the database 10 s after shutdown".into(),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Ok(())
     }
 
     /// Builds a raft snapshot now (normally done every 10,000 entries) and waits for it.
