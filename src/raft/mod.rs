@@ -88,6 +88,8 @@ pub struct RaftStore {
     raft: Raft<TypeConfig>,
     mvcc: Arc<Mvcc<RedbBackend>>,
     db: Arc<RedbDb>,
+    /// Alive while raft's tasks hold the state machine ([`StateMachine::holder`]).
+    sm_holder: Arc<()>,
     proposals: mpsc::Sender<Proposal>,
 }
 
@@ -124,6 +126,7 @@ impl RaftStore {
             })?;
         let sm = StateMachine::new(mvcc.clone(), dir.join("snapshot.bin"))
             .map_err(|e| RaftStoreError::Raft(e.to_string()))?;
+        let sm_holder = sm.holder();
         let log = LogStore::new(db.clone());
         let config = Arc::new(
             raft_config()
@@ -154,6 +157,7 @@ impl RaftStore {
             raft,
             mvcc,
             db,
+            sm_holder,
             proposals: tx,
         })
     }
@@ -172,9 +176,10 @@ impl RaftStore {
             .await
             .map_err(|e| RaftStoreError::Raft(e.to_string()))?;
         // left holding it: this handle and the store backend inside `mvcc`; raft's log
-        // store and state machine are dropped by its tasks as they finish
+        // store and state machine (which holds `mvcc`) are dropped by its tasks as they
+        // finish
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while Arc::strong_count(&self.db) > 2 {
+        while Arc::strong_count(&self.db) > 2 || Arc::strong_count(&self.sm_holder) > 1 {
             if tokio::time::Instant::now() > deadline {
                 return Err(RaftStoreError::Raft(
                     "raft tasks still hold the database 10 s after shutdown".into(),

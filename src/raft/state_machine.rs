@@ -59,6 +59,9 @@ pub struct StateMachine {
     mvcc: Arc<Mvcc<RedbBackend>>,
     snapshot_path: PathBuf,
     applied: Applied,
+    /// Held while raft's tasks hold the state machine (or a snapshot builder), so that
+    /// the store's shutdown can wait until they let go of the database.
+    holder: Arc<()>,
 }
 
 fn read_applied(view: &impl BackendView) -> Result<Applied, StorageError<NodeId>> {
@@ -100,7 +103,13 @@ impl StateMachine {
             mvcc,
             snapshot_path,
             applied,
+            holder: Arc::new(()),
         })
+    }
+
+    /// A token alive as long as this state machine and its snapshot builders are.
+    pub fn holder(&self) -> Arc<()> {
+        self.holder.clone()
     }
 
     pub fn mvcc(&self) -> &Arc<Mvcc<RedbBackend>> {
@@ -111,6 +120,7 @@ impl StateMachine {
 pub struct SnapshotBuilder {
     mvcc: Arc<Mvcc<RedbBackend>>,
     snapshot_path: PathBuf,
+    _holder: Arc<()>,
 }
 
 fn write_snapshot_file(path: &PathBuf, file: &SnapshotFile) -> Result<(), StorageError<NodeId>> {
@@ -217,6 +227,7 @@ impl RaftStateMachine<TypeConfig> for StateMachine {
         SnapshotBuilder {
             mvcc: self.mvcc.clone(),
             snapshot_path: self.snapshot_path.clone(),
+            _holder: self.holder.clone(),
         }
     }
 
