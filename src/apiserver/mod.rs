@@ -16,6 +16,7 @@ pub mod client;
 pub mod crd;
 mod discovery;
 mod handlers;
+pub mod managed;
 pub mod metrics;
 mod namespace;
 pub mod openapi;
@@ -274,6 +275,28 @@ impl ApiServer {
         };
         *self.inner.openapi.write().expect("poisoned") = Some(doc.clone());
         doc
+    }
+
+    /// The field types server-side apply and managedFields use for a resource: the
+    /// built-in kind's, the CRD version's schema, or nothing known (every field deduced).
+    pub(crate) fn field_schema(&self, info: &crate::api::ResourceInfo) -> Arc<managed::Schema> {
+        if let Some(b) = openapi::builtin_kind(&info.group, &info.version, &info.kind)
+            && let Some(s) = managed::Schema::builtin(&b.definition())
+        {
+            return Arc::new(s);
+        }
+        let crds = self.inner.crds.read().expect("poisoned");
+        let schema = crds
+            .iter()
+            .find(|c| {
+                c["spec"]["group"] == info.group.as_str()
+                    && c["spec"]["names"]["plural"] == info.plural.as_str()
+            })
+            .and_then(|c| crd::schema(c, &info.version));
+        Arc::new(match schema {
+            Some(s) => managed::Schema::custom(&s),
+            None => managed::Schema::deduced(),
+        })
     }
 
     /// A custom resource's printer columns (its CRD's, or the default Age); `None`

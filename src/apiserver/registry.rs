@@ -19,7 +19,7 @@ use crate::store::{
     TxnRequest, prefix_end,
 };
 
-use super::{allocator, strategy};
+use super::{allocator, managed, strategy};
 
 /// The one place store errors become API errors.
 pub fn store_error(e: StoreError) -> ApiError {
@@ -175,6 +175,18 @@ pub enum DeleteOutcome {
 #[derive(Debug, Clone, Default)]
 pub struct WriteOptions {
     pub dry_run: bool,
+    /// Who the write's fields are credited to (`metadata.managedFields`); `None` for
+    /// the server's own bookkeeping writes, which leave managedFields as they are.
+    pub manager: Option<managed::Manager>,
+}
+
+impl WriteOptions {
+    /// The manager of a create, update or non-apply patch.
+    fn updater(&self) -> Option<&managed::Manager> {
+        self.manager
+            .as_ref()
+            .filter(|m| m.operation == managed::Operation::Update)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -338,6 +350,10 @@ impl Registry {
         if allocator::is_service(info) {
             allocator::default_service(&mut obj);
         }
+        // what the server allocates below is nobody's
+        if let Some(m) = opts.updater() {
+            managed::track_update(m, None, &mut obj);
+        }
         let template = obj;
         let mut avoid: Vec<Vec<u8>> = Vec::new();
         for _ in 0..CAS_RETRIES {
@@ -459,11 +475,28 @@ impl Registry {
                     "the namespace of the provided object does not match the namespace sent on the request",
                 ));
             }
+            // an apply decided managedFields itself; /status would carry the old ones over
+            let applied = opts
+                .manager
+                .as_ref()
+                .filter(|m| m.operation == managed::Operation::Apply)
+                .map(|_| new["metadata"].get("managedFields").cloned());
             strategy::prepare_for_update(info, subresource, &mut new, &old);
             let mut causes = strategy::validate(info, &new, Some(&old));
             if allocator::is_service(info) && subresource.is_none() {
                 allocator::default_service(&mut new);
                 causes.extend(allocator::keep_allocations(&mut new, &old));
+            }
+            match (applied, opts.updater()) {
+                (Some(fields), _) => {
+                    let meta = meta_mut(&mut new);
+                    match fields {
+                        Some(f) => meta.insert("managedFields".into(), f),
+                        None => meta.remove("managedFields"),
+                    };
+                }
+                (None, Some(m)) => managed::track_update(m, Some(&old), &mut new),
+                (None, None) => {}
             }
             if !causes.is_empty() {
                 return Err(ApiError::invalid(&info.group_kind(), name, causes));

@@ -14,7 +14,7 @@ fn kind(info: &ResourceInfo) -> (&str, &str) {
     (info.group.as_str(), info.kind.as_str())
 }
 
-fn has_status_subresource(info: &ResourceInfo) -> bool {
+pub fn has_status_subresource(info: &ResourceInfo) -> bool {
     info.subresource("status").is_some()
 }
 

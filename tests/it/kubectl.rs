@@ -969,3 +969,169 @@ metadata:
     k.fails(&["get", "ns", "brief"]);
     assert!(server.terminate().success());
 }
+
+#[test]
+fn server_side_apply_owns_fields_and_reports_conflicts() {
+    let (_dir, _server, k) = started();
+    let dep = "apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ssa
+  labels: {app: ssa, tier: front}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: ssa}
+  template:
+    metadata:
+      labels: {app: ssa}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.25
+        ports:
+        - containerPort: 80
+";
+    let ssa = |yaml: &str, extra: &[&str]| {
+        let mut args = vec!["apply", "--server-side", "-f", "-"];
+        args.extend_from_slice(extra);
+        k.apply_stdin(&args, yaml)
+    };
+    let text = |o: &Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    let out = ssa(dep, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "deployment.apps/ssa serverside-applied"
+    );
+    let rv = k.ok(&[
+        "get",
+        "deploy",
+        "ssa",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    let managers = k.ok(&[
+        "get",
+        "deploy",
+        "ssa",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation} {end}",
+    ]);
+    assert_eq!(managers.trim(), "kubectl/Apply");
+    let owned = k.ok(&[
+        "get",
+        "deploy",
+        "ssa",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={.metadata.managedFields[0].fieldsV1.f:spec.f:template.f:spec.f:containers}",
+    ]);
+    assert!(
+        owned.contains(r#"k:{\"name\":\"web\"}"#) || owned.contains(r#"k:{"name":"web"}"#),
+        "{owned}"
+    );
+
+    // the same configuration again writes nothing
+    let out = ssa(dep, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let again = k.ok(&[
+        "get",
+        "deploy",
+        "ssa",
+        "-o",
+        "jsonpath={.metadata.resourceVersion}",
+    ]);
+    assert_eq!(again, rv, "a no-op apply must not write");
+
+    // another manager takes spec.replicas; re-applying 2 conflicts
+    k.ok(&[
+        "patch",
+        "deploy",
+        "ssa",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":5}}"#,
+    ]);
+    let out = ssa(dep, &[]);
+    assert!(!out.status.success(), "conflict expected: {}", text(&out));
+    let err = text(&out);
+    assert!(
+        err.contains(r#"Apply failed with 1 conflict: conflict with "kubectl-patch""#)
+            && err.contains(".spec.replicas"),
+        "{err}"
+    );
+    assert_eq!(
+        k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.spec.replicas}"]),
+        "5"
+    );
+    let out = ssa(dep, &["--force-conflicts"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        k.ok(&["get", "deploy", "ssa", "-o", "jsonpath={.spec.replicas}"]),
+        "2"
+    );
+
+    // a label dropped from the configuration is removed; dry-run changes nothing
+    let out = ssa(&dep.replace(", tier: front", ""), &["--dry-run=server"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "ssa",
+            "-o",
+            "jsonpath={.metadata.labels.tier}"
+        ]),
+        "front"
+    );
+    let out = ssa(&dep.replace(", tier: front", ""), &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "ssa",
+            "-o",
+            "jsonpath={.metadata.labels.tier}"
+        ]),
+        ""
+    );
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "ssa",
+            "-o",
+            "jsonpath={.metadata.labels.app}"
+        ]),
+        "ssa"
+    );
+
+    // typed creates are credited to their command
+    k.ok(&["create", "configmap", "made", "--from-literal=a=1"]);
+    let managers = k.ok(&[
+        "get",
+        "cm",
+        "made",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={range .metadata.managedFields[*]}{.manager}/{.operation} {end}",
+    ]);
+    assert_eq!(managers.trim(), "kubectl-create/Update");
+
+    // an unknown field fails a strict server-side apply, and nothing is stored
+    let bad =
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\ndata: {a: b}\nbogus: 1\n";
+    let out = ssa(bad, &[]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("bogus"), "{}", text(&out));
+    k.fails(&["get", "cm", "strict"]);
+}

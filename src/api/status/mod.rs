@@ -171,6 +171,17 @@ impl ApiError {
         )
     }
 
+    /// 409 from server-side apply: `Apply failed with 1 conflict: …`, one
+    /// `FieldManagerConflict` cause per conflicting field, and no name or kind in the
+    /// details (as upstream's `NewApplyConflict`).
+    pub fn apply_conflict(message: String, causes: Vec<Cause>) -> Self {
+        let details = StatusDetails {
+            causes,
+            ..StatusDetails::default()
+        };
+        Self::new(409, StatusReason::Conflict, message, Some(details))
+    }
+
     /// 422: `ConfigMap "x" is invalid: <causes>`; one cause is inlined, several are
     /// bracketed (`[a, b]`), duplicates are dropped from the message (not the causes).
     /// `details.kind` is the Kind here, not the resource.

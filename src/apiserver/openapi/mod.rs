@@ -71,6 +71,21 @@ pub struct ServedKind {
     pub verbs: Vec<String>,
 }
 
+/// The normalized definitions of every built-in kind and of meta/v1, as the documents
+/// publish them (server-side apply compiles its field types from these).
+pub fn builtin_definitions() -> Map<String, Value> {
+    let mut generator = schema::generator();
+    for root in META_ROOTS {
+        root(&mut generator);
+    }
+    for b in BUILTIN_KINDS {
+        (b.subschema)(&mut generator);
+    }
+    let mut defs = generator.take_definitions(false);
+    schema::normalize(&mut defs);
+    defs
+}
+
 /// The rendered OpenAPI documents.
 pub struct OpenApi {
     /// Group-version path (`api/v1`, `apis/apps/v1`) → (document, hash).
