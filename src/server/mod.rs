@@ -6,6 +6,7 @@
 //! are later pieces; nothing pretends to run them yet.
 
 pub mod config;
+mod notify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +26,11 @@ const RECLAIM_RATIO: f64 = 0.5;
 const RECLAIM_MIN_BYTES: u64 = 16 << 20;
 
 /// Where the store lives inside the data dir.
+/// Where auto-deployed manifests are read from (`<data-dir>/server/manifests`).
+pub fn manifests_dir(data_dir: &std::path::Path) -> PathBuf {
+    data_dir.join("server").join("manifests")
+}
+
 pub fn store_dir(data_dir: &std::path::Path) -> PathBuf {
     data_dir.join("server").join("db")
 }
@@ -167,6 +173,18 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         None => Default::default(),
     };
     let cancel = CancellationToken::new();
+    let deployer = tokio::spawn(crate::controllers::manifests::run(
+        crate::apiserver::client::in_process_client(
+            api.clone(),
+            crate::pki::Identity {
+                user: "system:kelp-deploy".into(),
+                groups: vec![crate::apiserver::SUPERUSER_GROUP.into()],
+            },
+        ),
+        manifests_dir(&cfg.data_dir),
+        cfg.disable.clone(),
+        cancel.child_token(),
+    ));
     let mut serving = tokio::spawn(crate::apiserver::serve::serve(
         api,
         listener,
@@ -180,6 +198,8 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "API server ready"
     );
+    notify::ready();
+    let watchdog = notify::watchdog(cancel.child_token());
 
     let failure = tokio::select! {
         _ = term.recv() => None,
@@ -195,7 +215,12 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         return Err(e);
     }
     tracing::info!("shutting down");
+    notify::stopping();
     cancel.cancel();
     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), serving).await;
+    let _ = deployer.await;
+    if let Some(w) = watchdog {
+        let _ = w.await;
+    }
     handle.stop().await
 }

@@ -6,7 +6,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use crate::support::Server;
+use crate::support::{Server, poll};
 
 /// The kubectl matching the server's minor version (see FACTS.md: the dispatcher
 /// picks it from /version; tests call it directly).
@@ -1134,4 +1134,105 @@ spec:
     assert!(!out.status.success());
     assert!(text(&out).contains("bogus"), "{}", text(&out));
     k.fails(&["get", "cm", "strict"]);
+}
+
+#[test]
+fn manifests_dir_is_applied_updated_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifests = dir.path().join("server").join("manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    let demo = "apiVersion: v1
+kind: ConfigMap
+metadata: {name: cfg, namespace: demo}
+data: {a: \"1\"}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: demo}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: second}
+data: {b: \"1\"}
+";
+    std::fs::write(manifests.join("demo.yaml"), demo).unwrap();
+    let skipped = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: skipped}\n";
+    std::fs::write(manifests.join("off.yaml"), skipped).unwrap();
+    std::fs::write(manifests.join("off.yaml.skip"), "").unwrap();
+    std::fs::write(
+        manifests.join("disabled.yaml"),
+        skipped.replace("skipped", "disabled"),
+    )
+    .unwrap();
+    let mut server = Server::start(dir.path(), &["--disable", "disabled"]);
+    server.wait_for("API server ready", Duration::from_secs(30));
+    let k = Kubectl::new(&server);
+    let get = |args: &[&str]| {
+        let out = k.run(args);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let deadline = Duration::from_secs(30);
+    poll("the manifest's objects", deadline, || {
+        get(&["-n", "demo", "get", "cm", "cfg", "-o", "jsonpath={.data.a}"]).filter(|a| a == "1")
+    });
+    k.ok(&["get", "cm", "second"]);
+    let managers = k.ok(&[
+        "-n",
+        "demo",
+        "get",
+        "cm",
+        "cfg",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}/{.metadata.managedFields[*].operation}",
+    ]);
+    assert_eq!(managers, "kelp-deploy/Apply");
+    let record = k.ok(&[
+        "-n",
+        "kube-system",
+        "get",
+        "cm",
+        "kelp-manifests",
+        "-o",
+        "jsonpath={.data}",
+    ]);
+    assert!(
+        record.contains("demo") && !record.contains("off"),
+        "{record}"
+    );
+
+    // an edit changes what it names and deletes what it no longer names
+    let edited = demo.replace("{a: \"1\"}", "{a: \"2\"}");
+    let edited = &edited[..edited
+        .find("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: second}")
+        .unwrap()];
+    std::fs::write(manifests.join("demo.yaml"), edited).unwrap();
+    poll("the edited manifest", deadline, || {
+        get(&["-n", "demo", "get", "cm", "cfg", "-o", "jsonpath={.data.a}"]).filter(|a| a == "2")
+    });
+    poll("the dropped object to go", deadline, || {
+        get(&["get", "cm", "second"]).is_none().then_some(())
+    });
+
+    // skipped and disabled files were never applied
+    k.fails(&["get", "cm", "skipped"]);
+    k.fails(&["get", "cm", "disabled"]);
+
+    // removing the file removes what it created
+    std::fs::remove_file(manifests.join("demo.yaml")).unwrap();
+    poll("the removed manifest's namespace to go", deadline, || {
+        get(&["get", "ns", "demo"]).is_none().then_some(())
+    });
+    let record = k.ok(&[
+        "-n",
+        "kube-system",
+        "get",
+        "cm",
+        "kelp-manifests",
+        "-o",
+        "jsonpath={.data}",
+    ]);
+    assert!(!record.contains("demo"), "{record}");
 }

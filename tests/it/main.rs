@@ -6,3 +6,4 @@ mod corruption;
 mod crash;
 mod kubectl;
 mod support;
+mod systemd;

@@ -89,6 +89,11 @@ impl Server {
     /// Starts `kelp server` on 127.0.0.1 and a free port, with its config file and
     /// kubeconfig inside `data_dir`.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra, &[])
+    }
+
+    /// [`Server::start`] with extra environment variables.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let config = data_dir.join("config.yaml");
         let port = free_port();
         let port_s = port.to_string();
@@ -110,6 +115,7 @@ impl Server {
         // an explicitly named missing config file is an error; use an empty one
         std::fs::write(&config, "").unwrap();
         let mut child = kelp(&args)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
