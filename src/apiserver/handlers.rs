@@ -18,6 +18,8 @@ use super::registry::{
 use super::request::{ResourceRequest, Verb};
 use super::{ApiServer, Body, json_response, path_not_found, strategy, table, watch};
 
+mod subresources;
+
 pub type Query = BTreeMap<String, String>;
 
 /// How the client wants objects back.
@@ -299,17 +301,12 @@ async fn resource_verbs(
             ));
         }
         if sub != "status" {
-            return Err(ApiError::method_not_supported(
-                &crate::api::GroupResource::new(
-                    info.group.clone(),
-                    format!("{}/{sub}", info.plural),
-                ),
-                r.verb.as_str(),
-            )
-            .with_message(format!(
-                "the {}/{sub} subresource is not implemented yet",
-                info.plural
-            )));
+            if info.namespaced && namespace.is_none() {
+                return Err(path_not_found(
+                    "the server could not find the requested resource",
+                ));
+            }
+            return subresources::serve(api, &info, &r, &req, &query, namespace).await;
         }
     }
     // a namespaced object needs its namespace, except for lists across namespaces
@@ -460,6 +457,17 @@ fn success_status(info: &ResourceInfo, obj: &Value) -> Value {
 }
 
 fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, ApiError> {
+    let body: Value = if req.body().is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(req.body())
+            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
+    };
+    delete_options_from(&body, query)
+}
+
+/// DeleteOptions from the query and a decoded body (`null` for none).
+fn delete_options_from(body: &Value, query: &Query) -> Result<DeleteOptions, ApiError> {
     let mut opts = DeleteOptions {
         dry_run: dry_run(query)?,
         ..Default::default()
@@ -470,33 +478,29 @@ fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, 
                 .map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g}")))?,
         );
     }
-    if !req.body().is_empty() {
-        let body: Value = serde_json::from_slice(req.body())
-            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?;
-        if let Some(g) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
-            opts.grace_period_seconds = Some(g);
-        }
-        if body
-            .get("dryRun")
-            .and_then(Value::as_array)
-            .is_some_and(|d| d.iter().any(|v| v == "All"))
-        {
-            opts.dry_run = true;
-        }
-        if let Some(p) = body.get("preconditions") {
-            opts.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
-            opts.precondition_rv = p
-                .get("resourceVersion")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-        }
-        if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str)
-            && !matches!(p, "Orphan" | "Background" | "Foreground")
-        {
-            return Err(ApiError::bad_request(format!(
-                "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
-            )));
-        }
+    if let Some(g) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
+        opts.grace_period_seconds = Some(g);
+    }
+    if body
+        .get("dryRun")
+        .and_then(Value::as_array)
+        .is_some_and(|d| d.iter().any(|v| v == "All"))
+    {
+        opts.dry_run = true;
+    }
+    if let Some(p) = body.get("preconditions") {
+        opts.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
+        opts.precondition_rv = p
+            .get("resourceVersion")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+    }
+    if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str)
+        && !matches!(p, "Orphan" | "Background" | "Foreground")
+    {
+        return Err(ApiError::bad_request(format!(
+            "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+        )));
     }
     Ok(opts)
 }

@@ -482,7 +482,9 @@ impl Registry {
                 .filter(|m| m.operation == managed::Operation::Apply)
                 .map(|_| new["metadata"].get("managedFields").cloned());
             strategy::prepare_for_update(info, subresource, &mut new, &old);
-            let mut causes = strategy::validate(info, &new, Some(&old));
+            // binding sets spec.nodeName, which a pod update may not change
+            let before = (subresource != Some("binding")).then_some(&old);
+            let mut causes = strategy::validate(info, &new, before);
             if allocator::is_service(info) && subresource.is_none() {
                 allocator::default_service(&mut new);
                 causes.extend(allocator::keep_allocations(&mut new, &old));

@@ -102,6 +102,10 @@ pub fn prepare_for_update(
     new: &mut Value,
     old: &Value,
 ) {
+    // the binding and approval subresources change only what their handlers set
+    if matches!(subresource, Some("binding" | "approval")) {
+        return;
+    }
     if subresource == Some("status") {
         let status = new.get("status").cloned();
         *new = old.clone();

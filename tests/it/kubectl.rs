@@ -1236,3 +1236,169 @@ data: {b: \"1\"}
     ]);
     assert!(!record.contains("demo"), "{record}");
 }
+
+#[test]
+fn scale_binding_eviction_and_approval_subresources() {
+    let (dir, _server, k) = started();
+    k.ok(&[
+        "create",
+        "deployment",
+        "web",
+        "--image=nginx:1.25",
+        "--replicas=1",
+    ]);
+    let out = k.ok(&["scale", "deployment", "web", "--replicas=3"]);
+    assert_eq!(out.trim(), "deployment.apps/web scaled");
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "3"
+    );
+    let scale: serde_json::Value = serde_json::from_str(&k.ok(&[
+        "get",
+        "--raw",
+        "/apis/apps/v1/namespaces/default/deployments/web/scale",
+    ]))
+    .unwrap();
+    assert_eq!(scale["kind"], "Scale");
+    assert_eq!(scale["apiVersion"], "autoscaling/v1");
+    assert_eq!(scale["spec"]["replicas"], 3);
+    assert_eq!(scale["status"]["selector"], "app=web");
+    let err = k.fails(&["scale", "deployment", "web", "--replicas=-1"]);
+    assert!(err.contains("replicas"), "{err}");
+    // the scale write is credited to kubectl's manager, on the scale subresource
+    let managers = k.ok(&[
+        "get",
+        "deploy",
+        "web",
+        "--show-managed-fields",
+        "-o",
+        "jsonpath={range .metadata.managedFields[*]}{.manager}:{.subresource} {end}",
+    ]);
+    assert!(managers.contains(":scale"), "{managers}");
+
+    // binding assigns a node once
+    k.ok(&["run", "p", "--image=busybox", "--restart=Never"]);
+    let binding = br#"{"apiVersion":"v1","kind":"Binding","metadata":{"name":"p"},"target":{"kind":"Node","name":"node-1"}}"#;
+    let out = raw_post(
+        &k,
+        dir.path(),
+        "/api/v1/namespaces/default/pods/p/binding",
+        binding,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        k.ok(&["get", "pod", "p", "-o", "jsonpath={.spec.nodeName}"]),
+        "node-1"
+    );
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "pod",
+            "p",
+            "-o",
+            "jsonpath={.status.conditions[?(@.type==\"PodScheduled\")].status}"
+        ]),
+        "True"
+    );
+    let again = raw_post(
+        &k,
+        dir.path(),
+        "/api/v1/namespaces/default/pods/p/binding",
+        binding,
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already assigned"));
+
+    // eviction: a PodDisruptionBudget allowing nothing refuses it, then it evicts
+    k.ok(&["label", "pod", "p", "app=p"]);
+    k.ok(&[
+        "create",
+        "pdb",
+        "p",
+        "--selector=app=p",
+        "--min-available=1",
+    ]);
+    let eviction = br#"{"apiVersion":"policy/v1","kind":"Eviction","metadata":{"name":"p"}}"#;
+    let refused = raw_post(
+        &k,
+        dir.path(),
+        "/api/v1/namespaces/default/pods/p/eviction",
+        eviction,
+    );
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("disruption budget"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    k.ok(&["delete", "pdb", "p"]);
+    let out = raw_post(
+        &k,
+        dir.path(),
+        "/api/v1/namespaces/default/pods/p/eviction",
+        eviction,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // a bound pod is deleted gracefully: it is terminating now
+    let ts = k.ok(&[
+        "get",
+        "pod",
+        "p",
+        "-o",
+        "jsonpath={.metadata.deletionTimestamp}",
+    ]);
+    assert!(!ts.is_empty());
+
+    // CSR approval through kubectl certificate approve
+    let csr = "apiVersion: certificates.k8s.io/v1
+kind: CertificateSigningRequest
+metadata: {name: demo}
+spec:
+  request: LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlJQlZEQ0IvQUlCQURBUU1RNHdEQVlEVlFRRERBVmtaVzF2TUZrd0V3WUhLb1pJemowQ0FRWUlLb1pJemowRApBUWNEUWdBRS9kWkl4V0ZyWnFXOWNrUHR3UEpiUlVhM0lFeW1Xbjk3b2VqS0FwTUtYN1RvZlpHb3M5S0hOMWRlClRxN0ZxTEtOUGxDTHFNY3NXMzlBOWNnMWVYcmRvYUFBTUFvR0NDcUdTTTQ5QkFNQ0EwY0FNRVFDSUdQU0pWVTIKY3dqc3l5VnlFTTdOQ0RzSGhoK3FoN1hBbllEQnE1RFRJT2JzQWlCWm4wb1ZIZ2IzeDk5cVVnZ1N6THJ2T3p3RAp5VThVR0h5a2pNSHVQTFY1UHc9PQotLS0tLUVORCBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0K
+  signerName: example.com/demo
+  usages: [client auth]
+";
+    let out = k.apply_stdin(&["create", "-f", "-"], csr);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = k.ok(&["certificate", "approve", "demo"]);
+    assert!(out.contains("approved"), "{out}");
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "csr",
+            "demo",
+            "-o",
+            "jsonpath={.status.conditions[0].type}"
+        ]),
+        "Approved"
+    );
+    // kubectl refuses to deny an approved CSR itself; the server refuses it too
+    let mut both: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "csr", "demo", "-o", "json"])).unwrap();
+    both["status"]["conditions"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({"type": "Denied", "status": "True"}));
+    let file = dir.path().join("csr.json");
+    std::fs::write(&file, both.to_string()).unwrap();
+    let err = k.fails(&[
+        "replace",
+        "--raw",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/demo/approval",
+        "-f",
+        file.to_str().unwrap(),
+    ]);
+    assert!(err.contains("mutually exclusive"), "{err}");
+}
