@@ -8,10 +8,18 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 # Debian packages the build and tests use: protoc (gRPC code generation for the
-# etcd benchmark client) and etcd (the benchmark peer).
+# etcd benchmark client), etcd (the benchmark peer), and for the packaging test
+# (packaging/test-install.sh) nftables, iptables, containerd, runc, busybox and
+# shellcheck.
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
+command -v nft >/dev/null || need+=(nftables)
+command -v iptables >/dev/null || need+=(iptables)
+command -v containerd >/dev/null || need+=(containerd)
+command -v runc >/dev/null || need+=(runc)
+command -v busybox >/dev/null || need+=(busybox-static)
+command -v shellcheck >/dev/null || need+=(shellcheck)
 if [ ${#need[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${need[*]}"
   $sudo apt-get update -qq
@@ -28,3 +36,6 @@ cargo clippy --all-targets -- -D warnings
 # unit tests, the binary's tests and tests/it (the end-to-end suite runs last);
 # kelp has no doctests, and the benches run only through `cargo bench`
 cargo test --lib --bins --tests
+# packaging: install.sh/uninstall.sh into temporary roots and private namespaces,
+# systemd-analyze verify of the units, the .deb and the airgap bundle
+packaging/test-install.sh target/debug/kelp
