@@ -141,6 +141,41 @@ fn check_fields(
     }
 }
 
+/// A custom resource against its CRD's schema: unknown fields pruned (a 400 under
+/// Strict, warnings under Warn), defaults filled in, then validated (422).
+fn custom_rules(
+    schema: Option<&Value>,
+    info: &ResourceInfo,
+    obj: &mut Value,
+    mode: FieldValidation,
+) -> Result<Vec<String>, ApiError> {
+    let Some(schema) = schema else {
+        return Ok(vec![]);
+    };
+    let pruned = super::structural::prune(schema, obj);
+    let messages: Vec<String> = pruned
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    let warnings = match mode {
+        FieldValidation::Strict if !messages.is_empty() => {
+            return Err(ApiError::bad_request(format!(
+                "strict decoding error: {}",
+                messages.join(", ")
+            )));
+        }
+        FieldValidation::Warn => messages,
+        _ => vec![],
+    };
+    super::structural::default(schema, obj);
+    let causes = super::structural::validate(schema, obj);
+    if !causes.is_empty() {
+        let name = meta_str(obj, "name").unwrap_or("").to_string();
+        return Err(ApiError::invalid(&info.group_kind(), &name, causes));
+    }
+    Ok(warnings)
+}
+
 /// Adds `Warning: 299 - "..."` headers, as upstream sends for field warnings.
 fn with_warnings(mut resp: Response<Body>, warnings: &[String]) -> Response<Body> {
     for w in warnings {
@@ -337,9 +372,16 @@ async fn resource_verbs(
             watch::serve(api, info, custom, namespace, filter, &query, out).await
         }
         (Verb::Create, None) => {
-            let obj = decode_body(&req)?;
+            let mut obj = decode_body(&req)?;
             check_type(&info, &obj)?;
-            let warnings = check_fields(&info, &obj, field_validation(&query)?)?;
+            let mode = field_validation(&query)?;
+            let mut warnings = check_fields(&info, &obj, mode)?;
+            warnings.extend(custom_rules(
+                api.custom_schema(&info).as_ref(),
+                &info,
+                &mut obj,
+                mode,
+            )?);
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
                 manager: Some(field_manager(
@@ -359,9 +401,16 @@ async fn resource_verbs(
             ))
         }
         (Verb::Update, Some(name)) => {
-            let obj = decode_body(&req)?;
+            let mut obj = decode_body(&req)?;
             check_type(&info, &obj)?;
-            let warnings = check_fields(&info, &obj, field_validation(&query)?)?;
+            let mode = field_validation(&query)?;
+            let mut warnings = check_fields(&info, &obj, mode)?;
+            warnings.extend(custom_rules(
+                api.custom_schema(&info).as_ref(),
+                &info,
+                &mut obj,
+                mode,
+            )?);
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
                 manager: Some(field_manager(
@@ -772,11 +821,13 @@ async fn patch(
     let body = req.body().clone();
     let group = info.group.clone();
     let kind = info.kind.clone();
+    let custom = api.custom_schema(info);
     let patched = api
         .inner
         .registry
         .update(info, namespace, name, sub, &opts, move |old| {
-            let patched = apply_patch(&ct, &group, &kind, old, &body)?;
+            let mut patched = apply_patch(&ct, &group, &kind, old, &body)?;
+            custom_rules(custom.as_ref(), info, &mut patched, mode)?;
             // the patched object must still be a valid object of its kind
             if mode == FieldValidation::Strict {
                 check_fields(info, &patched, mode)?;
@@ -815,13 +866,29 @@ async fn server_side_apply(
     check_type(info, &cfg)?;
     // unknown fields fail a strict apply (kubectl sends fieldValidation=Strict)
     check_fields(info, &cfg, mode)?;
+    let custom = api.custom_schema(info);
+    let mut cfg = cfg;
+    if let Some(schema) = &custom {
+        let pruned = super::structural::prune(schema, &mut cfg);
+        if mode == FieldValidation::Strict && !pruned.is_empty() {
+            let messages: Vec<String> = pruned
+                .iter()
+                .map(|f| format!("unknown field \"{f}\""))
+                .collect();
+            return Err(ApiError::bad_request(format!(
+                "strict decoding error: {}",
+                messages.join(", ")
+            )));
+        }
+    }
     let m = opts.manager.as_ref().expect("apply has a manager");
     let registry = &api.inner.registry;
     for _ in 0..2 {
         let updated = registry
             .update(info, namespace, name, sub, opts, |old| {
-                let merged = managed::apply(m, Some(old), &cfg, force)?;
+                let mut merged = managed::apply(m, Some(old), &cfg, force)?;
                 check_fields(info, &merged, FieldValidation::Ignore)?;
+                custom_rules(custom.as_ref(), info, &mut merged, FieldValidation::Ignore)?;
                 Ok(merged)
             })
             .await;
@@ -845,6 +912,7 @@ async fn server_side_apply(
             }
         }
         check_fields(info, &obj, FieldValidation::Ignore)?;
+        custom_rules(custom.as_ref(), info, &mut obj, FieldValidation::Ignore)?;
         match registry.create(info, namespace, obj, opts).await {
             Ok(created) => return Ok((created, StatusCode::CREATED)),
             // created meanwhile: apply to it

@@ -26,6 +26,7 @@ pub mod registry;
 pub mod request;
 pub mod serve;
 pub mod strategy;
+pub mod structural;
 pub mod table;
 pub mod typed;
 pub mod validation;
@@ -275,6 +276,21 @@ impl ApiServer {
         };
         *self.inner.openapi.write().expect("poisoned") = Some(doc.clone());
         doc
+    }
+
+    /// A custom resource's structural schema (its CRD version's `openAPIV3Schema`);
+    /// `None` for built-in resources.
+    pub(crate) fn custom_schema(
+        &self,
+        info: &crate::api::ResourceInfo,
+    ) -> Option<serde_json::Value> {
+        let crds = self.inner.crds.read().expect("poisoned");
+        crds.iter()
+            .find(|c| {
+                c["spec"]["group"] == info.group.as_str()
+                    && c["spec"]["names"]["plural"] == info.plural.as_str()
+            })
+            .and_then(|c| crd::schema(c, &info.version))
     }
 
     /// The field types server-side apply and managedFields use for a resource: the

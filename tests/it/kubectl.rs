@@ -1402,3 +1402,103 @@ spec:
     ]);
     assert!(err.contains("mutually exclusive"), "{err}");
 }
+
+#[test]
+fn custom_resources_are_pruned_defaulted_validated_and_scaled() {
+    let (_dir, _server, k) = started();
+    let crd = CRD
+        .replace(
+            "              size: {type: integer}\n",
+            "              size: {type: integer, minimum: 1, maximum: 10}\n              color: {type: string, enum: [red, blue], default: red}\n              replicas: {type: integer}\n",
+        )
+        .replace(
+            "              ready: {type: boolean}\n",
+            "              ready: {type: boolean}\n              replicas: {type: integer}\n",
+        )
+        .replace(
+            "      status: {}\n",
+            "      status: {}\n      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}\n",
+        );
+    let out = k.apply_stdin(&["apply", "-f", "-"], &crd);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    k.ok(&[
+        "wait",
+        "--for=condition=Established",
+        "crd/widgets.example.com",
+        "--timeout=20s",
+    ]);
+    let widget = |body: &str| {
+        format!("apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n{body}")
+    };
+
+    // unknown fields are pruned (kubectl --validate=false sends fieldValidation=Ignore)
+    let out = k.apply_stdin(
+        &["create", "--validate=false", "-f", "-"],
+        &widget("  size: 3\n  bogus: 1\n"),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = k.ok(&["get", "widget", "w", "-o", "jsonpath={.spec}"]);
+    let spec: serde_json::Value = serde_json::from_str(&spec).unwrap();
+    assert_eq!(
+        spec,
+        serde_json::json!({"size": 3, "color": "red"}),
+        "pruned and defaulted"
+    );
+
+    // invalid values are 422 with the schema's words, and nothing is stored
+    let out = k.apply_stdin(
+        &["create", "--validate=false", "-f", "-"],
+        &widget("  size: 0\n").replace("name: w", "name: bad"),
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(
+            "spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1"
+        ),
+        "{err}"
+    );
+    k.fails(&["get", "widget", "bad"]);
+    let err = k.fails(&[
+        "patch",
+        "widget",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"color":"pink"}}"#,
+    ]);
+    assert!(err.contains(r#"Unsupported value: "pink""#), "{err}");
+
+    // strict field validation refuses unknown fields instead
+    let out = k.apply_stdin(
+        &["create", "--validate=false", "-f", "-"],
+        &widget("  size: 3\n  bogus: 1\n").replace("name: w", "name: strict"),
+    );
+    assert!(out.status.success());
+    let raw = k.apply_stdin(
+        &["apply", "--server-side", "-f", "-"],
+        &widget("  size: 3\n  bogus: 2\n").replace("name: w", "name: strict"),
+    );
+    assert!(!raw.status.success());
+    assert!(
+        String::from_utf8_lossy(&raw.stderr).contains("unknown field"),
+        "{}",
+        String::from_utf8_lossy(&raw.stderr)
+    );
+
+    // the scale subresource maps the CRD's paths
+    let out = k.ok(&["scale", "widget", "w", "--replicas=4"]);
+    assert!(out.contains("scaled"), "{out}");
+    assert_eq!(
+        k.ok(&["get", "widget", "w", "-o", "jsonpath={.spec.replicas}"]),
+        "4"
+    );
+}
