@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod apiserver;
+pub mod checkconfig;
 pub mod controllers;
 pub mod pki;
 pub mod raft;

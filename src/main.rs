@@ -54,7 +54,7 @@ enum Command {
         args: Vec<OsString>,
     },
     /// Report whether this host can run kelp (kernel, cgroups, containerd, iptables)
-    CheckConfig,
+    CheckConfig(kelp::checkconfig::CheckConfigFlags),
 }
 
 #[derive(Subcommand)]
@@ -105,7 +105,7 @@ fn main() -> ExitCode {
             TokenCommand::Revoke => "token revoke",
         }),
         Command::Kubectl { args } => kubectl(args, &env),
-        Command::CheckConfig => not_implemented("check-config"),
+        Command::CheckConfig(flags) => kelp::checkconfig::run(flags, &env),
     }
 }
 

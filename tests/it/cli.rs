@@ -35,7 +35,6 @@ fn unbuilt_subcommands_say_so_and_fail() {
         ],
         &["snapshot", "save"],
         &["token", "list"],
-        &["check-config"],
     ];
     for args in cases {
         let out = kelp(args).output().unwrap();
@@ -170,4 +169,183 @@ fn idle_server_does_not_write_to_disk() {
     );
     assert_eq!(files0, files1, "idle server modified files");
     assert!(server.terminate().success());
+}
+
+/// One `[ ok ]`/`[warn]`/`[FAIL]` line of `kelp check-config`: (marker, name, detail).
+fn check_lines(report: &str) -> Vec<(&str, &str, &str)> {
+    let titles = [
+        "System",
+        "Kernel features",
+        "Cgroups",
+        "Container runtime",
+        "Networking tools",
+        "Storage",
+    ];
+    let mut checks = Vec::new();
+    for line in report.lines() {
+        if let Some(rest) = line.strip_prefix("  ") {
+            let (marker, rest) = rest.split_at_checked(6).unwrap_or(("", rest));
+            assert!(
+                ["[ ok ]", "[warn]", "[FAIL]"].contains(&marker),
+                "bad marker in {line:?}"
+            );
+            let (name, detail) = rest
+                .strip_prefix(' ')
+                .and_then(|r| r.split_once(": "))
+                .unwrap_or_else(|| panic!("no `name: detail` in {line:?}"));
+            checks.push((marker, name, detail));
+        } else {
+            assert!(
+                line.is_empty()
+                    || titles.contains(&line)
+                    || line.starts_with("Summary: ")
+                    || line.starts_with("This host "),
+                "unexpected line {line:?} in\n{report}"
+            );
+        }
+    }
+    checks
+}
+
+/// Whether `name` is an executable on PATH or in the sbin/bin dirs (as kelp looks).
+fn on_host(name: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let path = std::env::var("PATH").unwrap_or_default();
+    path.split(':')
+        .chain([
+            "/usr/local/sbin",
+            "/usr/local/bin",
+            "/usr/sbin",
+            "/usr/bin",
+            "/sbin",
+            "/bin",
+        ])
+        .filter(|d| !d.is_empty())
+        .any(|d| {
+            std::fs::metadata(Path::new(d).join(name))
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+}
+
+#[test]
+fn check_config_reports_this_host_and_exits_1_only_on_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    // the data dir comes from the config file, as for `kelp server`; it does not exist
+    let data = dir.path().join("from-file/kelp");
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, format!("data-dir: {}\n", data.display())).unwrap();
+    let out = kelp(&["check-config", "--config", config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert!(!report.contains('\x1b'), "colour on a pipe:\n{report}");
+    let checks = check_lines(&report);
+    let find = |name: &str| {
+        checks
+            .iter()
+            .find(|c| c.1 == name)
+            .unwrap_or_else(|| panic!("no {name:?} check in\n{report}"))
+    };
+    for name in [
+        "kernel config",
+        "namespaces",
+        "cgroups",
+        "overlay filesystem",
+        "netfilter",
+        "nf_tables",
+        "bridge",
+        "veth",
+        "br_netfilter",
+        "cgroup version",
+        "cpu controller",
+        "cpuset controller",
+        "memory controller",
+        "pids controller",
+        "nft (optional)",
+        "iptables (optional)",
+    ] {
+        find(name);
+    }
+
+    // the verdict agrees with the lines, and the summary with both
+    let count = |m: &str| checks.iter().filter(|c| c.0 == m).count();
+    let fails = count("[FAIL]");
+    assert_eq!(
+        out.status.code(),
+        Some(if fails > 0 { 1 } else { 0 }),
+        "{report}"
+    );
+    let summary = format!(
+        "Summary: {} ok, {} warnings, {fails} failed\n",
+        count("[ ok ]"),
+        count("[warn]")
+    );
+    assert!(report.contains(&summary), "want {summary:?} in\n{report}");
+
+    // and each line agrees with what this test sees of the host itself
+    for tool in ["containerd", "runc"] {
+        let (marker, _, detail) = find(tool);
+        if on_host(tool) {
+            assert!(!detail.contains("not found"), "{tool}: {detail}");
+        } else {
+            assert_eq!(*marker, "[FAIL]", "{tool} is not installed: {detail}");
+            assert!(detail.contains("apt-get install"), "{detail}");
+        }
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+    assert!(find("kernel").2.contains(release.trim()), "{report}");
+    let uid = std::fs::read_to_string("/proc/self/status").unwrap();
+    let euid = uid
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .to_string();
+    let user = find("user");
+    if euid == "0" {
+        assert_eq!((user.0, user.2), ("[ ok ]", "root"));
+    } else {
+        assert_eq!(user.0, "[FAIL]", "{user:?}");
+    }
+    let version = find("cgroup version").2;
+    if Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        assert!(version.starts_with("v2"), "{version}");
+    } else {
+        assert!(
+            version.starts_with("v1") || version.starts_with("hybrid"),
+            "{version}"
+        );
+    }
+    let disk = find("disk space").2;
+    let measured = format!(
+        "on {} (nearest existing parent of {})",
+        dir.path().display(),
+        data.display()
+    );
+    assert!(disk.contains(&measured), "{disk}");
+    assert!(!data.exists(), "check-config created the data dir");
+}
+
+#[test]
+fn check_config_fails_when_the_server_would_refuse_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.yaml");
+    std::fs::write(&config, "cluster-dns: 192.168.1.1\n").unwrap();
+    let data = dir.path().to_str().unwrap();
+    let out = kelp(&["check-config", "--config", config.to_str().unwrap()])
+        .env("KELP_DATA_DIR", data)
+        .output()
+        .unwrap();
+    let report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let checks = check_lines(&report);
+    let config_line = checks
+        .iter()
+        .find(|c| c.1 == "configuration")
+        .unwrap_or_else(|| panic!("no configuration check in\n{report}"));
+    assert_eq!(config_line.0, "[FAIL]");
+    assert!(config_line.2.contains("cluster-dns"), "{config_line:?}");
+    // the data dir still comes from KELP_DATA_DIR
+    let disk = checks.iter().find(|c| c.1 == "disk space").unwrap();
+    assert!(disk.2.contains(&format!("on {data}")), "{disk:?}");
 }
