@@ -141,6 +141,31 @@ fn check_fields(
     }
 }
 
+/// Fields a JSON body names twice: a 400 under Strict, warnings under Warn (the
+/// decoder keeps the last value, as upstream's does).
+fn check_duplicates(req: &Request<Bytes>, mode: FieldValidation) -> Result<Vec<String>, ApiError> {
+    let ct = req
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    if mode == FieldValidation::Ignore || !(ct.is_empty() || ct.contains("json")) {
+        return Ok(vec![]);
+    }
+    let messages: Vec<String> = crate::api::json::duplicate_fields(req.body())
+        .iter()
+        .map(|f| format!("duplicate field \"{f}\""))
+        .collect();
+    match mode {
+        FieldValidation::Strict if !messages.is_empty() => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            messages.join(", ")
+        ))),
+        FieldValidation::Strict => Ok(vec![]),
+        _ => Ok(messages),
+    }
+}
+
 /// A custom resource against its CRD's schema: unknown fields pruned (a 400 under
 /// Strict, warnings under Warn), defaults filled in, then validated (422).
 fn custom_rules(
@@ -375,7 +400,8 @@ async fn resource_verbs(
             let mut obj = decode_body(&req)?;
             check_type(&info, &obj)?;
             let mode = field_validation(&query)?;
-            let mut warnings = check_fields(&info, &obj, mode)?;
+            let mut warnings = check_duplicates(&req, mode)?;
+            warnings.extend(check_fields(&info, &obj, mode)?);
             warnings.extend(custom_rules(
                 api.custom_schema(&info).as_ref(),
                 &info,
@@ -404,7 +430,8 @@ async fn resource_verbs(
             let mut obj = decode_body(&req)?;
             check_type(&info, &obj)?;
             let mode = field_validation(&query)?;
-            let mut warnings = check_fields(&info, &obj, mode)?;
+            let mut warnings = check_duplicates(&req, mode)?;
+            warnings.extend(check_fields(&info, &obj, mode)?);
             warnings.extend(custom_rules(
                 api.custom_schema(&info).as_ref(),
                 &info,

@@ -1502,3 +1502,45 @@ fn custom_resources_are_pruned_defaulted_validated_and_scaled() {
         "4"
     );
 }
+
+#[test]
+fn duplicate_fields_fail_strict_validation_and_warn_otherwise() {
+    let (dir, _server, k) = started();
+    let body = br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup","name":"dup"},"data":{"a":"1"},"data":{"a":"2"}}"#;
+    let strict = raw_post(
+        &k,
+        dir.path(),
+        "/api/v1/namespaces/default/configmaps?fieldValidation=Strict",
+        body,
+    );
+    assert!(!strict.status.success());
+    let err = String::from_utf8_lossy(&strict.stderr);
+    assert!(
+        err.contains(
+            r#"strict decoding error: duplicate field "metadata.name", duplicate field "data""#
+        ),
+        "{err}"
+    );
+    k.fails(&["get", "cm", "dup"]);
+    let warned = raw_post(
+        &k,
+        dir.path(),
+        "/api/v1/namespaces/default/configmaps",
+        body,
+    );
+    assert!(
+        warned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&warned.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&warned.stderr).contains(r#"duplicate field "data""#),
+        "the warning reaches kubectl: {}",
+        String::from_utf8_lossy(&warned.stderr)
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "dup", "-o", "jsonpath={.data.a}"]),
+        "2",
+        "the last one wins"
+    );
+}
