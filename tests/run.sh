@@ -38,7 +38,7 @@ cargo clippy --all-targets -- -D warnings
 cargo test --lib --bins --tests
 # packaging: install.sh/uninstall.sh into temporary roots and private namespaces,
 # systemd-analyze verify of the units, the .deb and the airgap bundle
-packaging/test-install.sh target/debug/kelp
+packaging/test-install.sh "${CARGO_TARGET_DIR:-target}/debug/kelp"
 # the offline build: every dependency vendored outside the checkout (cached by
 # Cargo.lock) type-checks with no network; the filterer keeps Linux crates only
 command -v cargo-vendor-filterer >/dev/null || cargo install --locked --quiet cargo-vendor-filterer
