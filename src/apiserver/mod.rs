@@ -15,6 +15,8 @@ mod body;
 pub mod client;
 pub mod crd;
 mod discovery;
+#[cfg(test)]
+mod fuzz_smoke;
 mod handlers;
 pub mod managed;
 pub mod metrics;
