@@ -96,6 +96,8 @@ pub(crate) struct Inner {
     pub crd_sync: tokio::sync::Mutex<()>,
     pub watch_caches: watch_cache::WatchCaches,
     pub metrics: metrics::Metrics,
+    /// `/version` and the health endpoints answer anonymous callers.
+    pub anonymous_auth: std::sync::atomic::AtomicBool,
 }
 
 /// A cheap handle to the API server.
@@ -124,8 +126,17 @@ impl ApiServer {
                 openapi: RwLock::new(None),
                 crds: RwLock::new(Vec::new()),
                 crd_sync: tokio::sync::Mutex::new(()),
+                anonymous_auth: std::sync::atomic::AtomicBool::new(true),
             }),
         }
+    }
+
+    /// Whether `/version` and the health endpoints answer without credentials (the
+    /// default, as kube-apiserver's `--anonymous-auth`); off, every path needs them.
+    pub fn set_anonymous_auth(&self, allowed: bool) {
+        self.inner
+            .anonymous_auth
+            .store(allowed, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Creates what a fresh cluster has: the four standard namespaces, and the
@@ -446,7 +457,14 @@ impl ApiServer {
             ),
             _ => (req.method().as_str().to_lowercase(), String::new()),
         };
+        let anonymous_ok = self
+            .inner
+            .anonymous_auth
+            .load(std::sync::atomic::Ordering::Relaxed);
         let result = match target {
+            Target::Version | Target::Health(..) if user.is_none() && !anonymous_ok => {
+                Err(ApiError::unauthorized())
+            }
             Target::Version => Ok(discovery::version()),
             Target::Health(check, _) => discovery::health(self, check, &query).await,
             _ if user.is_none() => Err(ApiError::unauthorized()),

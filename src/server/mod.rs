@@ -157,6 +157,7 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         std::net::SocketAddr::new(advertise, cfg.https_listen_port).to_string(),
         ranges,
     );
+    api.set_anonymous_auth(cfg.anonymous_auth);
     api.bootstrap(advertise, cfg.https_listen_port)
         .await
         .context("creating the default namespaces and the kubernetes Service")?;

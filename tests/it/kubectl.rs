@@ -1544,3 +1544,88 @@ fn duplicate_fields_fail_strict_validation_and_warn_otherwise() {
         "the last one wins"
     );
 }
+
+#[test]
+fn replace_and_replace_force() {
+    let (_dir, _server, k) = started();
+    let out = k.apply_stdin(&["create", "-f", "-"], CM);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uid = k.ok(&["get", "cm", "demo", "-o", "jsonpath={.metadata.uid}"]);
+    let out = k.apply_stdin(&["replace", "-f", "-"], &CM.replace("hello", "bye"));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "configmap/demo replaced"
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "demo", "-o", "jsonpath={.data.greeting}"]),
+        "bye"
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "demo", "-o", "jsonpath={.metadata.uid}"]),
+        uid
+    );
+    // a stale resourceVersion is a conflict
+    let stale = CM.replace("  name: demo\n", "  name: demo\n  resourceVersion: \"1\"\n");
+    let out = k.apply_stdin(&["replace", "-f", "-"], &stale);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("the object has been modified"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --force deletes and recreates: a new uid
+    let out = k.apply_stdin(&["replace", "--force", "-f", "-"], CM);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_ne!(
+        k.ok(&["get", "cm", "demo", "-o", "jsonpath={.metadata.uid}"]),
+        uid
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "demo", "-o", "jsonpath={.data.greeting}"]),
+        "hello"
+    );
+}
+
+#[test]
+fn anonymous_auth_off_closes_health_and_version_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &["--anonymous-auth=false"]);
+    server.wait_for("API server ready", Duration::from_secs(30));
+    let k = Kubectl::new(&server);
+    // with credentials all is as usual
+    assert_eq!(k.ok(&["get", "--raw", "/readyz"]), "ok");
+    let anon = dir.path().join("anon.yaml");
+    let kc = format!(
+        "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user: {{}}\n",
+        server.port
+    );
+    std::fs::write(&anon, kc).unwrap();
+    let anon_k = Kubectl {
+        bin: k.bin.clone(),
+        kubeconfig: anon,
+    };
+    for path in ["/readyz", "/livez", "/healthz", "/version"] {
+        // kubectl without credentials asks for a user name only after a 401
+        let out = anon_k.run(&["get", "--raw", path]);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "{path}: {text}");
+        assert!(text.contains("Please enter Username"), "{path}: {text}");
+    }
+}

@@ -129,6 +129,8 @@ keys! {
         "Store history keeps at least this much time (e.g. 90s, 5m, 1h); 0 disables this bound";
     TOKEN_AUTH_FILE: "token-auth-file", Value, None, "PATH",
         "CSV file of static bearer tokens for the API server: token,user,uid[,\"group1,group2\"] (kube-apiserver's format)";
+    ANONYMOUS_AUTH: "anonymous-auth", Bool, Some("true"), "BOOL",
+        "Answer unauthenticated requests to /version, /healthz, /livez and /readyz (every other path needs credentials either way)";
     AGENT_SERVER: "server", Value, None, "URL",
         "https URL of the server to join (required)";
     AGENT_TOKEN: "token", Value, None, "TOKEN",
@@ -160,6 +162,7 @@ const SERVER_KEYS: &[Key] = &[
     STORE_KEEP_REVISIONS,
     STORE_KEEP_DURATION,
     TOKEN_AUTH_FILE,
+    ANONYMOUS_AUTH,
 ];
 
 /// Every key of `kelp agent`. A config file shared with a server may hold server-only
@@ -637,6 +640,8 @@ pub struct ServerConfig {
     pub store_keep_duration: Duration,
     /// Static bearer tokens (kube-apiserver's `--token-auth-file` format).
     pub token_auth_file: Option<PathBuf>,
+    /// Whether /version and the health endpoints answer without credentials.
+    pub anonymous_auth: bool,
 }
 
 impl ServerConfig {
@@ -678,6 +683,7 @@ impl ServerConfig {
             store_keep_revisions: r.value(STORE_KEEP_REVISIONS.name, parse_u64)?,
             store_keep_duration: r.value(STORE_KEEP_DURATION.name, parse_duration)?,
             token_auth_file: r.optional(TOKEN_AUTH_FILE.name, parse_path)?,
+            anonymous_auth: r.flag(ANONYMOUS_AUTH.name)?,
         })
     }
 
@@ -769,6 +775,7 @@ impl fmt::Debug for ServerConfig {
             .field("store_keep_revisions", &self.store_keep_revisions)
             .field("store_keep_duration", &self.store_keep_duration)
             .field("token_auth_file", &self.token_auth_file)
+            .field("anonymous_auth", &self.anonymous_auth)
             .finish()
     }
 }

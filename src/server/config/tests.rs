@@ -89,6 +89,7 @@ fn defaults_follow_k3s() {
         store_keep_revisions: 10_000,
         store_keep_duration: Duration::from_secs(300),
         token_auth_file: None,
+        anonymous_auth: true,
     };
     assert_eq!(cfg, expected);
 }
@@ -736,9 +737,11 @@ fn key_table_is_consistent() {
         assert_eq!(names.len(), keys.len(), "duplicate key");
         // Every default parses: loading with no input uses all of them.
         for key in keys {
+            // bools default to false, except where upstream's flag defaults to true
+            // (anonymous-auth), and say BOOL
             assert_eq!(
                 key.kind == Kind::Bool,
-                key.default == Some("false") && key.value_name == "BOOL",
+                matches!(key.default, Some("false" | "true")) && key.value_name == "BOOL",
                 "{}",
                 key.name
             );
