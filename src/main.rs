@@ -19,7 +19,8 @@ const RUNTIME_SHUTDOWN: Duration = Duration::from_secs(5);
 
 /// A Kubernetes distribution for the edge in one binary.
 #[derive(Parser)]
-#[command(name = "kelp", version)]
+// KELP_VERSION (build.rs): "0.1.0 (commit abc1234, x86_64-unknown-linux-gnu, built 2026-12-03)"
+#[command(name = "kelp", version = env!("KELP_VERSION"))]
 struct Cli {
     #[command(subcommand)]
     command: Command,

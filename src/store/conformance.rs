@@ -27,6 +27,17 @@ const EVENT_DEADLINE: Duration = Duration::from_secs(10);
 /// How long one case may run before it counts as hung.
 const CASE_DEADLINE: Duration = Duration::from_secs(120);
 
+/// [`CASE_DEADLINE`] times `KELP_TEST_TIME_SCALE` (default 1): emulated runs (the
+/// aarch64 tests under qemu-user) are several times slower.
+fn case_deadline() -> Duration {
+    let scale = std::env::var("KELP_TEST_TIME_SCALE")
+        .ok()
+        .and_then(|s| s.parse::<u32>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(1);
+    CASE_DEADLINE * scale
+}
+
 type Case = fn(Arc<dyn Store>) -> BoxFuture<'static, ()>;
 
 /// Every case, in the order they run.
@@ -69,16 +80,17 @@ where
     Fut: Future<Output = (Arc<dyn Store>, Box<dyn Any + Send>)>,
 {
     let mut failures = Vec::new();
+    let deadline = case_deadline();
     for (case, f) in CASES {
         let (store, guard) = new_store().await;
         let started = Instant::now();
         let outcome =
-            tokio::time::timeout(CASE_DEADLINE, AssertUnwindSafe(f(store)).catch_unwind()).await;
+            tokio::time::timeout(deadline, AssertUnwindSafe(f(store)).catch_unwind()).await;
         drop(guard);
         match outcome {
             Ok(Ok(())) => eprintln!("conformance [{name}] {case}: ok in {:?}", started.elapsed()),
             Ok(Err(panic)) => failures.push(format!("{case}: {}", panic_message(&*panic))),
-            Err(_) => failures.push(format!("{case}: did not finish within {CASE_DEADLINE:?}")),
+            Err(_) => failures.push(format!("{case}: did not finish within {deadline:?}")),
         }
     }
     assert!(

@@ -24,6 +24,48 @@ fn help_lists_every_subcommand() {
 }
 
 #[test]
+fn version_names_commit_target_and_build_date() {
+    // kelp 0.1.0 (commit abc1234, x86_64-unknown-linux-gnu, built 2026-12-03)
+    let out = kelp(&["--version"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    let line = String::from_utf8(out.stdout).unwrap();
+    let shape = "kelp VERSION (commit HASH, TARGET, built YYYY-MM-DD)";
+    let inner = line
+        .strip_suffix(")\n")
+        .and_then(|l| l.strip_prefix(&format!("kelp {} (", env!("CARGO_PKG_VERSION"))))
+        .unwrap_or_else(|| panic!("not {shape}: {line:?}"));
+    let parts: Vec<&str> = inner.split(", ").collect();
+    let [commit, target, built] = parts[..] else {
+        panic!("not {shape}: {line:?}")
+    };
+    let commit = commit.strip_prefix("commit ").unwrap_or("");
+    assert!(
+        commit == "unknown" || (commit.len() >= 7 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "commit: {line:?}"
+    );
+    // the test and the binary are built for the same target
+    let arch = std::env::consts::ARCH;
+    assert!(
+        target.starts_with(&format!("{arch}-")) && target.contains(std::env::consts::OS),
+        "target is not {arch}-…-{}: {line:?}",
+        std::env::consts::OS
+    );
+    let date = built.strip_prefix("built ").unwrap_or("").as_bytes();
+    assert!(
+        date.len() == 10
+            && date.iter().enumerate().all(|(i, c)| match i {
+                4 | 7 => *c == b'-',
+                _ => c.is_ascii_digit(),
+            }),
+        "date: {line:?}"
+    );
+    // -V says the same
+    let short = kelp(&["-V"]).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&short.stdout), line);
+}
+
+#[test]
 fn unbuilt_subcommands_say_so_and_fail() {
     let cases: &[&[&str]] = &[
         &[
