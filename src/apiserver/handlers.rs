@@ -141,6 +141,29 @@ fn check_fields(
     }
 }
 
+/// The body of a create or update: decoded, of this resource's kind, checked under
+/// the request's field validation (duplicate and unknown fields, a custom resource's
+/// schema); returns the object to store and the warnings for the response.
+fn decode_object(
+    api: &ApiServer,
+    info: &ResourceInfo,
+    req: &Request<Bytes>,
+    query: &Query,
+) -> Result<(Value, Vec<String>), ApiError> {
+    let mut obj = decode_body(req)?;
+    check_type(info, &obj)?;
+    let mode = field_validation(query)?;
+    let mut warnings = check_duplicates(req, mode)?;
+    warnings.extend(check_fields(info, &obj, mode)?);
+    warnings.extend(custom_rules(
+        api.custom_schema(info).as_ref(),
+        info,
+        &mut obj,
+        mode,
+    )?);
+    Ok((obj, warnings))
+}
+
 /// Fields a JSON body names twice: a 400 under Strict, warnings under Warn (the
 /// decoder keeps the last value, as upstream's does).
 fn check_duplicates(req: &Request<Bytes>, mode: FieldValidation) -> Result<Vec<String>, ApiError> {
@@ -397,17 +420,7 @@ async fn resource_verbs(
             watch::serve(api, info, custom, namespace, filter, &query, out).await
         }
         (Verb::Create, None) => {
-            let mut obj = decode_body(&req)?;
-            check_type(&info, &obj)?;
-            let mode = field_validation(&query)?;
-            let mut warnings = check_duplicates(&req, mode)?;
-            warnings.extend(check_fields(&info, &obj, mode)?);
-            warnings.extend(custom_rules(
-                api.custom_schema(&info).as_ref(),
-                &info,
-                &mut obj,
-                mode,
-            )?);
+            let (obj, warnings) = decode_object(api, &info, &req, &query)?;
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
                 manager: Some(field_manager(
@@ -427,17 +440,7 @@ async fn resource_verbs(
             ))
         }
         (Verb::Update, Some(name)) => {
-            let mut obj = decode_body(&req)?;
-            check_type(&info, &obj)?;
-            let mode = field_validation(&query)?;
-            let mut warnings = check_duplicates(&req, mode)?;
-            warnings.extend(check_fields(&info, &obj, mode)?);
-            warnings.extend(custom_rules(
-                api.custom_schema(&info).as_ref(),
-                &info,
-                &mut obj,
-                mode,
-            )?);
+            let (obj, warnings) = decode_object(api, &info, &req, &query)?;
             let opts = WriteOptions {
                 dry_run: dry_run(&query)?,
                 manager: Some(field_manager(

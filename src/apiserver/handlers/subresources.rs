@@ -289,6 +289,30 @@ async fn scale(
     Ok(ok_json(StatusCode::OK, &to_scale(info, &paths, &updated)))
 }
 
+/// A subresource's body: of `(group, version, kind)`, naming the object of the URL
+/// (or no object).
+fn decode_named(
+    req: &Request<Bytes>,
+    info: &ResourceInfo,
+    (group, version, kind): (&str, &str, &str),
+    name: &str,
+) -> Result<Value, ApiError> {
+    let body = decode_body(req)?;
+    let body_info = ResourceInfo {
+        group: group.into(),
+        version: version.into(),
+        kind: kind.into(),
+        ..info.clone()
+    };
+    check_type(&body_info, &body)?;
+    if let Some(n) = meta_str(&body, "name").filter(|n| *n != name) {
+        return Err(ApiError::bad_request(format!(
+            "name in URL does not match name in {kind} object ({n} != {name})"
+        )));
+    }
+    Ok(body)
+}
+
 async fn binding(
     api: &ApiServer,
     info: &ResourceInfo,
@@ -297,17 +321,7 @@ async fn binding(
     namespace: Option<&str>,
     name: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let b = decode_body(req)?;
-    let binding_info = ResourceInfo {
-        kind: "Binding".into(),
-        ..info.clone()
-    };
-    check_type(&binding_info, &b)?;
-    if let Some(n) = meta_str(&b, "name").filter(|n| *n != name) {
-        return Err(ApiError::bad_request(format!(
-            "name in URL does not match name in Binding object ({n} != {name})"
-        )));
-    }
+    let b = decode_named(req, info, ("", "v1", "Binding"), name)?;
     let target = &b["target"];
     let node = target["name"].as_str().unwrap_or("");
     let kind_ok = matches!(target["kind"].as_str(), None | Some("") | Some("Node"));
@@ -395,19 +409,7 @@ async fn eviction(
     namespace: Option<&str>,
     name: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let e = decode_body(req)?;
-    let eviction_info = ResourceInfo {
-        group: "policy".into(),
-        version: "v1".into(),
-        kind: "Eviction".into(),
-        ..info.clone()
-    };
-    check_type(&eviction_info, &e)?;
-    if let Some(n) = meta_str(&e, "name").filter(|n| *n != name) {
-        return Err(ApiError::bad_request(format!(
-            "name in URL does not match name in Eviction object ({n} != {name})"
-        )));
-    }
+    let e = decode_named(req, info, ("policy", "v1", "Eviction"), name)?;
     let registry = &api.inner.registry;
     let pod = registry.get(info, namespace, name).await?;
     let mut opts = super::delete_options_from(&e["deleteOptions"], query)?;
