@@ -8,17 +8,24 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::status::{ApiError, Cause};
+use crate::api::status::ApiError;
 use crate::api::{FieldSelector, ResourceInfo, Selector};
 
-use super::managed::{self, Operation};
+use super::managed::Operation;
 use super::registry::{
     DeleteOptions, DeleteOutcome, Filter, ListOptions, WriteOptions, meta_str, prefix,
 };
 use super::request::{ResourceRequest, Verb};
 use super::{ApiServer, Body, json_response, path_not_found, strategy, table, watch};
 
+mod fields;
+mod patching;
+mod reviews;
 mod subresources;
+
+use fields::decode_object;
+use patching::{ObjectRef, apply_patch, field_manager, patch};
+use reviews::{self_subject_access_review, self_subject_review};
 
 pub type Query = BTreeMap<String, String>;
 
@@ -62,13 +69,21 @@ fn dry_run(query: &Query) -> Result<bool, ApiError> {
     }
 }
 
-/// Decodes a request body (JSON, or YAML when the content type says so).
-fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
-    let ct = req
-        .headers()
+/// The request's media type without parameters (`application/json`), `""` if none.
+fn content_type(req: &Request<Bytes>) -> &str {
+    req.headers()
         .get(http::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+}
+
+/// Decodes a request body (JSON, or YAML when the content type says so).
+fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
+    let ct = content_type(req);
     let body = req.body();
     if ct.starts_with("application/yaml") {
         serde_yaml::from_slice(body)
@@ -86,142 +101,6 @@ fn decode_body(req: &Request<Bytes>) -> Result<Value, ApiError> {
             super::protobuf::CONTENT_TYPE,
         ]))
     }
-}
-
-/// `fieldValidation`: what to do with fields the kind does not have.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum FieldValidation {
-    Strict,
-    Warn,
-    Ignore,
-}
-
-fn field_validation(query: &Query) -> Result<FieldValidation, ApiError> {
-    match query.get("fieldValidation").map(String::as_str) {
-        Some("Strict") => Ok(FieldValidation::Strict),
-        // upstream's default is Warn
-        None | Some("") | Some("Warn") => Ok(FieldValidation::Warn),
-        Some("Ignore") => Ok(FieldValidation::Ignore),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
-        ))),
-    }
-}
-
-/// Decodes the body as its kind's type: wrong value types are a 400; unknown fields
-/// are a 400 (Strict) or warnings (Warn), returned for the response's headers.
-fn check_fields(
-    info: &ResourceInfo,
-    obj: &Value,
-    mode: FieldValidation,
-) -> Result<Vec<String>, ApiError> {
-    let unknown = match super::typed::check(&info.group, &info.version, &info.kind, obj) {
-        Ok(super::typed::Checked::Untyped) => return Ok(vec![]),
-        Ok(super::typed::Checked::Unknown(u)) => u,
-        Err(e) => {
-            return Err(ApiError::bad_request(format!(
-                "{kind} in version \"{v}\" cannot be handled as a {kind}: {e}",
-                kind = info.kind,
-                v = info.version
-            )));
-        }
-    };
-    let messages: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
-    match mode {
-        FieldValidation::Ignore => Ok(vec![]),
-        FieldValidation::Warn => Ok(messages),
-        FieldValidation::Strict if messages.is_empty() => Ok(vec![]),
-        FieldValidation::Strict => Err(ApiError::bad_request(format!(
-            "strict decoding error: {}",
-            messages.join(", ")
-        ))),
-    }
-}
-
-/// The body of a create or update: decoded, of this resource's kind, checked under
-/// the request's field validation (duplicate and unknown fields, a custom resource's
-/// schema); returns the object to store and the warnings for the response.
-fn decode_object(
-    api: &ApiServer,
-    info: &ResourceInfo,
-    req: &Request<Bytes>,
-    query: &Query,
-) -> Result<(Value, Vec<String>), ApiError> {
-    let mut obj = decode_body(req)?;
-    check_type(info, &obj)?;
-    let mode = field_validation(query)?;
-    let mut warnings = check_duplicates(req, mode)?;
-    warnings.extend(check_fields(info, &obj, mode)?);
-    warnings.extend(custom_rules(
-        api.custom_schema(info).as_ref(),
-        info,
-        &mut obj,
-        mode,
-    )?);
-    Ok((obj, warnings))
-}
-
-/// Fields a JSON body names twice: a 400 under Strict, warnings under Warn (the
-/// decoder keeps the last value, as upstream's does).
-fn check_duplicates(req: &Request<Bytes>, mode: FieldValidation) -> Result<Vec<String>, ApiError> {
-    let ct = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    if mode == FieldValidation::Ignore || !(ct.is_empty() || ct.contains("json")) {
-        return Ok(vec![]);
-    }
-    let messages: Vec<String> = crate::api::json::duplicate_fields(req.body())
-        .iter()
-        .map(|f| format!("duplicate field \"{f}\""))
-        .collect();
-    match mode {
-        FieldValidation::Strict if !messages.is_empty() => Err(ApiError::bad_request(format!(
-            "strict decoding error: {}",
-            messages.join(", ")
-        ))),
-        FieldValidation::Strict => Ok(vec![]),
-        _ => Ok(messages),
-    }
-}
-
-/// A custom resource against its CRD's schema: unknown fields pruned (a 400 under
-/// Strict, warnings under Warn), defaults filled in, then validated (422).
-fn custom_rules(
-    schema: Option<&Value>,
-    info: &ResourceInfo,
-    obj: &mut Value,
-    mode: FieldValidation,
-) -> Result<Vec<String>, ApiError> {
-    let Some(schema) = schema else {
-        return Ok(vec![]);
-    };
-    let pruned = super::structural::prune(schema, obj);
-    let messages: Vec<String> = pruned
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
-    let warnings = match mode {
-        FieldValidation::Strict if !messages.is_empty() => {
-            return Err(ApiError::bad_request(format!(
-                "strict decoding error: {}",
-                messages.join(", ")
-            )));
-        }
-        FieldValidation::Warn => messages,
-        _ => vec![],
-    };
-    super::structural::default(schema, obj);
-    let causes = super::structural::validate(schema, obj);
-    if !causes.is_empty() {
-        let name = meta_str(obj, "name").unwrap_or("").to_string();
-        return Err(ApiError::invalid(&info.group_kind(), &name, causes));
-    }
-    Ok(warnings)
 }
 
 /// Adds `Warning: 299 - "..."` headers, as upstream sends for field warnings.
@@ -779,374 +658,4 @@ async fn list(
             ))
         }
     }
-}
-
-/// One object (or its subresource) a request addresses.
-struct ObjectRef<'a> {
-    namespace: Option<&'a str>,
-    name: &'a str,
-    subresource: Option<&'a str>,
-}
-
-async fn patch(
-    api: &ApiServer,
-    info: &ResourceInfo,
-    target: ObjectRef<'_>,
-    req: &Request<Bytes>,
-    query: &Query,
-) -> Result<(Value, StatusCode), ApiError> {
-    use super::patch::PatchType;
-    let ObjectRef {
-        namespace,
-        name,
-        subresource: sub,
-    } = target;
-    let ct = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    let is_apply = PatchType::from_content_type(&ct) == Some(PatchType::Apply);
-    let force = match query.get("force").map(String::as_str) {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "invalid value for force: {other:?}: must be true or false"
-            )));
-        }
-    };
-    if force && !is_apply {
-        return Err(options_invalid(
-            "PatchOptions",
-            Cause::forbidden("force", "may not be specified for non-apply patch"),
-        ));
-    }
-    let operation = if is_apply {
-        Operation::Apply
-    } else {
-        Operation::Update
-    };
-    let opts = WriteOptions {
-        dry_run: dry_run(query)?,
-        manager: Some(field_manager(
-            api,
-            info,
-            req,
-            query,
-            sub,
-            operation,
-            "PatchOptions",
-        )?),
-    };
-    let mode = field_validation(query)?;
-    if is_apply {
-        return server_side_apply(api, info, target, req.body(), mode, force, &opts).await;
-    }
-    let body = req.body().clone();
-    let group = info.group.clone();
-    let kind = info.kind.clone();
-    let custom = api.custom_schema(info);
-    let patched = api
-        .inner
-        .registry
-        .update(info, namespace, name, sub, &opts, move |old| {
-            let mut patched = apply_patch(&ct, &group, &kind, old, &body)?;
-            custom_rules(custom.as_ref(), info, &mut patched, mode)?;
-            // the patched object must still be a valid object of its kind
-            if mode == FieldValidation::Strict {
-                check_fields(info, &patched, mode)?;
-            } else {
-                check_fields(info, &patched, FieldValidation::Ignore)?;
-            }
-            Ok(patched)
-        })
-        .await?;
-    Ok((patched, StatusCode::OK))
-}
-
-/// `PATCH` with `application/apply-patch+yaml`: merges the configuration into the live
-/// object (or creates it), as [`managed::apply`] decides.
-async fn server_side_apply(
-    api: &ApiServer,
-    info: &ResourceInfo,
-    target: ObjectRef<'_>,
-    body: &[u8],
-    mode: FieldValidation,
-    force: bool,
-    opts: &WriteOptions,
-) -> Result<(Value, StatusCode), ApiError> {
-    let ObjectRef {
-        namespace,
-        name,
-        subresource: sub,
-    } = target;
-    let cfg: Value = serde_yaml::from_slice(body)
-        .map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
-    if !cfg.is_object() {
-        return Err(ApiError::bad_request(
-            "the apply configuration must be an object",
-        ));
-    }
-    check_type(info, &cfg)?;
-    // unknown fields fail a strict apply (kubectl sends fieldValidation=Strict)
-    check_fields(info, &cfg, mode)?;
-    let custom = api.custom_schema(info);
-    let mut cfg = cfg;
-    if let Some(schema) = &custom {
-        let pruned = super::structural::prune(schema, &mut cfg);
-        if mode == FieldValidation::Strict && !pruned.is_empty() {
-            let messages: Vec<String> = pruned
-                .iter()
-                .map(|f| format!("unknown field \"{f}\""))
-                .collect();
-            return Err(ApiError::bad_request(format!(
-                "strict decoding error: {}",
-                messages.join(", ")
-            )));
-        }
-    }
-    let m = opts.manager.as_ref().expect("apply has a manager");
-    let registry = &api.inner.registry;
-    for _ in 0..2 {
-        let updated = registry
-            .update(info, namespace, name, sub, opts, |old| {
-                let mut merged = managed::apply(m, Some(old), &cfg, force)?;
-                check_fields(info, &merged, FieldValidation::Ignore)?;
-                custom_rules(custom.as_ref(), info, &mut merged, FieldValidation::Ignore)?;
-                Ok(merged)
-            })
-            .await;
-        match updated {
-            Ok(obj) => return Ok((obj, StatusCode::OK)),
-            Err(e) if e.code() == 404 && sub.is_none() => {}
-            Err(e) => return Err(e),
-        }
-        // create on apply: the configuration merged into an empty object
-        let mut base = json!({"metadata": {"name": name}});
-        if let Some(ns) = namespace.filter(|_| info.namespaced) {
-            base["metadata"]["namespace"] = json!(ns);
-        }
-        let mut obj = managed::apply(m, None, &cfg, force)?;
-        if let (Some(o), Some(b)) = (
-            obj["metadata"].as_object_mut(),
-            base["metadata"].as_object(),
-        ) {
-            for (k, v) in b {
-                o.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        check_fields(info, &obj, FieldValidation::Ignore)?;
-        custom_rules(custom.as_ref(), info, &mut obj, FieldValidation::Ignore)?;
-        match registry.create(info, namespace, obj, opts).await {
-            Ok(created) => return Ok((created, StatusCode::CREATED)),
-            // created meanwhile: apply to it
-            Err(e)
-                if e.code() == 409
-                    && e.reason() == crate::api::status::StatusReason::AlreadyExists => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Err(ApiError::conflict(
-        &info.group_resource(),
-        name,
-        "the object has been modified; please apply your changes to the latest version and try again",
-    ))
-}
-
-/// A 422 about the request's options (`PatchOptions.meta.k8s.io "" is invalid: …`).
-fn options_invalid(kind: &str, cause: Cause) -> ApiError {
-    ApiError::invalid(
-        &crate::api::GroupKind::new("meta.k8s.io", kind),
-        "",
-        vec![cause],
-    )
-}
-
-/// The field manager of a write: `?fieldManager=`, else the User-Agent's product name
-/// (apply requires `fieldManager`), with the schema of the kind's fields.
-fn field_manager(
-    api: &ApiServer,
-    info: &ResourceInfo,
-    req: &Request<Bytes>,
-    query: &Query,
-    sub: Option<&str>,
-    operation: Operation,
-    options_kind: &str,
-) -> Result<managed::Manager, ApiError> {
-    let name = match query.get("fieldManager").filter(|m| !m.is_empty()) {
-        Some(m) => {
-            if m.len() > managed::MAX_MANAGER_LEN {
-                return Err(options_invalid(
-                    options_kind,
-                    Cause::too_long("fieldManager", managed::MAX_MANAGER_LEN),
-                ));
-            }
-            if m.chars().any(|c| c.is_control()) {
-                return Err(options_invalid(
-                    options_kind,
-                    Cause::invalid(
-                        "fieldManager",
-                        m.as_str(),
-                        "must be composed of printable characters",
-                    ),
-                ));
-            }
-            m.clone()
-        }
-        None if operation == Operation::Apply => {
-            return Err(options_invalid(
-                options_kind,
-                Cause::required("fieldManager", "is required for apply patch"),
-            ));
-        }
-        None => managed::manager_from_user_agent(
-            req.headers()
-                .get(http::header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(""),
-        ),
-    };
-    let scope = if sub == Some("status") {
-        managed::Scope::Status
-    } else if strategy::has_status_subresource(info) {
-        managed::Scope::AllButStatus
-    } else {
-        managed::Scope::Whole
-    };
-    Ok(managed::Manager {
-        name,
-        operation,
-        api_version: info.api_version(),
-        subresource: sub.map(str::to_string),
-        time: super::registry::now_rfc3339(),
-        scope,
-        schema: api.field_schema(info),
-    })
-}
-
-/// Applies a PATCH body of content type `ct` to the current object.
-fn apply_patch(
-    ct: &str,
-    group: &str,
-    kind: &str,
-    old: &Value,
-    body: &[u8],
-) -> Result<Value, ApiError> {
-    use super::patch::{self, PatchType};
-    let supported: Vec<&str> = PatchType::ALL.iter().map(|t| t.content_type()).collect();
-    let patched = match PatchType::from_content_type(ct) {
-        Some(PatchType::Json) => patch::json_patch(old, body),
-        Some(PatchType::Merge) => patch::merge_patch(old, body),
-        Some(PatchType::StrategicMerge) => match patch::BuiltinSchema::for_kind(group, kind) {
-            Some(schema) => patch::strategic_merge_patch(old, body, schema),
-            // upstream: custom resources do not support strategic merge patch
-            None => {
-                let custom: Vec<&str> = supported
-                    .iter()
-                    .copied()
-                    .filter(|t| *t != PatchType::StrategicMerge.content_type())
-                    .collect();
-                return Err(ApiError::unsupported_media_type(&custom).with_message(format!(
-                    "the body of the request was in an unknown format - accepted media types include: {}",
-                    custom.join(", ")
-                )));
-            }
-        },
-        Some(PatchType::Apply) | None => {
-            return Err(ApiError::unsupported_media_type(&supported));
-        }
-    };
-    patched.map_err(|e| match e.code() {
-        422 => ApiError::invalid(&crate::api::GroupKind::new(group, kind), "", vec![])
-            .with_message(e.to_string()),
-        413 => ApiError::request_entity_too_large(&e.to_string()),
-        500 => ApiError::internal(&e.to_string()),
-        _ => ApiError::bad_request(e.to_string()),
-    })
-}
-
-/// `kubectl auth whoami`: a virtual resource answering with the caller's identity.
-fn self_subject_review(
-    info: &ResourceInfo,
-    r: &ResourceRequest,
-    user: &crate::pki::Identity,
-) -> Result<Response<Body>, ApiError> {
-    if r.verb != Verb::Create || r.name.is_some() {
-        return Err(ApiError::method_not_supported(
-            &info.group_resource(),
-            r.verb.as_str(),
-        ));
-    }
-    let mut groups = user.groups.clone();
-    groups.push("system:authenticated".into());
-    Ok(ok_json(
-        StatusCode::CREATED,
-        &json!({
-            "kind": "SelfSubjectReview",
-            "apiVersion": info.api_version(),
-            "metadata": {"creationTimestamp": null},
-            "status": {"userInfo": {"username": user.user, "groups": groups}},
-        }),
-    ))
-}
-
-/// `kubectl auth can-i`: answers with what the authorizer would decide.
-fn self_subject_access_review(
-    api: &ApiServer,
-    info: &ResourceInfo,
-    r: &ResourceRequest,
-    req: &Request<Bytes>,
-    user: &crate::pki::Identity,
-) -> Result<Response<Body>, ApiError> {
-    if r.verb != Verb::Create || r.name.is_some() {
-        return Err(ApiError::method_not_supported(
-            &info.group_resource(),
-            r.verb.as_str(),
-        ));
-    }
-    let mut review = decode_body(req)?;
-    check_type(info, &review)?;
-    let attrs = &review["spec"]["resourceAttributes"];
-    let verb = match attrs["verb"].as_str().unwrap_or("") {
-        "get" => Verb::Get,
-        "list" => Verb::List,
-        "watch" => Verb::Watch,
-        "create" => Verb::Create,
-        "update" => Verb::Update,
-        "patch" => Verb::Patch,
-        "delete" => Verb::Delete,
-        "deletecollection" => Verb::DeleteCollection,
-        _ => Verb::Get,
-    };
-    let asked = ResourceRequest {
-        verb,
-        group: attrs["group"].as_str().unwrap_or("").to_string(),
-        version: attrs["version"].as_str().unwrap_or("").to_string(),
-        namespace: attrs["namespace"]
-            .as_str()
-            .filter(|n| !n.is_empty())
-            .map(str::to_string),
-        resource: attrs["resource"].as_str().unwrap_or("").to_string(),
-        name: attrs["name"]
-            .as_str()
-            .filter(|n| !n.is_empty())
-            .map(str::to_string),
-        subresource: attrs["subresource"]
-            .as_str()
-            .filter(|n| !n.is_empty())
-            .map(str::to_string),
-    };
-    let decision = api.inner.authorizer.authorize(user, verb, &asked);
-    review["status"] = match decision {
-        Ok(()) => json!({"allowed": true}),
-        Err(reason) => json!({"allowed": false, "reason": reason}),
-    };
-    review["metadata"] = json!({"creationTimestamp": null});
-    Ok(ok_json(StatusCode::CREATED, &review))
 }

@@ -221,12 +221,7 @@ async fn scale(
     };
     let opts = options(api, info, req, query, "scale", kind)?;
     let body = req.body().clone();
-    let content_type = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = super::content_type(req).to_string();
     let put: Option<Value> = if verb == Verb::Update {
         let s = decode_body(req)?;
         let scale_info = ResourceInfo {
@@ -537,12 +532,7 @@ async fn approval(
         None
     };
     let body = req.body().clone();
-    let content_type = req
-        .headers()
-        .get(http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string();
+    let content_type = super::content_type(req).to_string();
     let updated = registry
         .update(info, None, name, Some("approval"), &opts, |old| {
             let wanted = match &put {
