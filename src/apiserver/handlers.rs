@@ -16,6 +16,7 @@ use super::registry::{
     DeleteOptions, DeleteOutcome, Filter, ListOptions, WriteOptions, meta_str, prefix,
 };
 use super::request::{ResourceRequest, Verb};
+use super::watch_cache::{CachedList, Freshness};
 use super::{ApiServer, Body, json_response, path_not_found, strategy, table, watch};
 
 mod fields;
@@ -548,6 +549,26 @@ fn decode_continue(
     Ok((key, t.rv))
 }
 
+/// A list from the watch cache, streamed: each item's JSON is the cache's own bytes,
+/// written out in chunks rather than copied into one buffer.
+fn cached_list_response(info: &ResourceInfo, list: CachedList) -> Response<Body> {
+    let head = format!(
+        "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{}\"}},\"items\":[",
+        info.kind,
+        info.api_version(),
+        list.revision
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .body(super::body::json_array(
+            head.into(),
+            list.items.iter().map(|o| o.json.clone()).collect(),
+            b"]}\n",
+        ))
+        .expect("valid response")
+}
+
 pub fn list_object(
     info: &ResourceInfo,
     items: Vec<Value>,
@@ -621,6 +642,35 @@ async fn list(
         None => None,
     };
     let exact_revision = list_revision(query)?;
+    // as upstream: the watch cache serves lists without continue or an exact
+    // revision, and without limit unless resourceVersion=0 (where the limit is
+    // ignored); pages and exact revisions are read from the store
+    let rv = query
+        .get("resourceVersion")
+        .map(String::as_str)
+        .unwrap_or("");
+    if (limit == 0 || rv == "0") && continue_from.is_none() && exact_revision.is_none() {
+        let freshness = match rv {
+            "" => Freshness::Consistent,
+            "0" => Freshness::Any,
+            rv => Freshness::AtLeast(rv.parse().unwrap_or(0)),
+        };
+        if let Some(cached) = api
+            .inner
+            .watch_caches
+            .list(info, namespace, &filter, freshness)
+            .await
+        {
+            return Ok(match out {
+                Output::Json => cached_list_response(info, cached),
+                Output::Table(include) => {
+                    let items: Vec<Value> = cached.items.iter().map(|o| o.value()).collect();
+                    let metadata = json!({"resourceVersion": cached.revision.to_string()});
+                    ok_json(StatusCode::OK, &printer.table(&items, metadata, include))
+                }
+            });
+        }
+    }
     let result = api
         .inner
         .registry

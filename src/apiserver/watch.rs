@@ -23,6 +23,12 @@ const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
 /// Upstream's default when the client does not set timeoutSeconds: 30-60 minutes.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
+/// The initial events of a watch: read from the store, or shared with the cache.
+enum Initial {
+    Values(Vec<Value>),
+    Cached(Vec<std::sync::Arc<super::watch_cache::CachedObject>>),
+}
+
 struct Sink {
     tx: mpsc::Sender<Bytes>,
     info: ResourceInfo,
@@ -125,43 +131,60 @@ pub async fn serve(
         out,
     };
     // the initial list (if any) is read before the response starts, so its errors are
-    // ordinary error responses
-    let (initial, from) = if send_initial {
-        let list = registry_api
-            .inner
-            .registry
-            .list(
-                &info,
-                namespace.as_deref(),
-                &ListOptions {
-                    filter: filter.clone(),
-                    exact_revision: start,
-                    ..Default::default()
-                },
-            )
-            .await?;
-        (Some(list.items), list.revision + 1)
-    } else {
-        (None, start.unwrap_or(0) + 1)
+    // ordinary error responses; without a resourceVersion it comes from the watch
+    // cache together with the subscription that follows it
+    let caches = &registry_api.inner.watch_caches;
+    let mut cached = None;
+    if send_initial && start.is_none() {
+        cached = caches
+            .list_and_subscribe(&info, namespace.as_deref(), &filter)
+            .await;
+    }
+    let (initial, from, mut sub) = match cached {
+        Some((list, sub)) => (
+            Some(Initial::Cached(list.items)),
+            list.revision + 1,
+            Some(sub),
+        ),
+        None if send_initial => {
+            let list = registry_api
+                .inner
+                .registry
+                .list(
+                    &info,
+                    namespace.as_deref(),
+                    &ListOptions {
+                        filter: filter.clone(),
+                        exact_revision: start,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            (Some(Initial::Values(list.items)), list.revision + 1, None)
+        }
+        None => (None, start.unwrap_or(0) + 1, None),
     };
+    if sub.is_none() {
+        sub = caches
+            .subscribe(&info, namespace.as_deref(), &filter, from)
+            .await;
+    }
     let send_initial_end = send_initial && bookmarks && query.contains_key("sendInitialEvents");
     tokio::spawn(async move {
-        if let Some(items) = initial {
-            for obj in &items {
-                if !sink.send("ADDED", obj) {
-                    return;
-                }
-            }
-            if send_initial_end && !sink.bookmark(from - 1, true) {
-                return;
-            }
+        let sent = match initial {
+            None => true,
+            Some(Initial::Values(items)) => items.iter().all(|obj| sink.send("ADDED", obj)),
+            Some(Initial::Cached(items)) => items.iter().all(|obj| match sink.out {
+                Output::Json => sink.send_encoded("ADDED", &obj.json),
+                Output::Table(_) => sink.send("ADDED", &obj.value()),
+            }),
+        };
+        if !sent || (send_initial_end && !sink.bookmark(from - 1, true)) {
+            return;
         }
-        if let Some(sub) = registry_api.inner.watch_caches.subscribe(&info, from).await {
+        if let Some(sub) = sub {
             let ns_prefix = prefix(&info, namespace.as_deref());
-            serve_cached(
-                &sink, &info, &filter, &ns_prefix, sub, from, timeout, bookmarks,
-            )
-            .await;
+            serve_cached(&sink, &filter, &ns_prefix, sub, from, timeout, bookmarks).await;
             return;
         }
         let store = registry_api.inner.registry.store().clone();
@@ -221,10 +244,8 @@ pub async fn serve(
 /// Serves a watch from the watch cache: the backlog, then live events, with
 /// bookmarks; ends when the client goes, the timeout passes or the watcher falls
 /// too far behind (its client re-watches from the last resourceVersion it saw).
-#[allow(clippy::too_many_arguments)]
 async fn serve_cached(
     sink: &Sink,
-    info: &ResourceInfo,
     filter: &Filter,
     ns_prefix: &[u8],
     mut sub: super::watch_cache::Subscription,
@@ -235,7 +256,7 @@ async fn serve_cached(
     // the last revision this watcher has passed, delivered or not
     let mut seen = from - 1;
     for ev in std::mem::take(&mut sub.backlog) {
-        if !deliver_cached(sink, info, filter, ns_prefix, &ev, from, &mut seen) {
+        if !deliver_cached(sink, filter, ns_prefix, &ev, from, &mut seen) {
             return;
         }
     }
@@ -248,18 +269,23 @@ async fn serve_cached(
             _ = &mut deadline => return,
             _ = sink.tx.closed() => return,
             _ = tick.tick(), if bookmarks => {
+                // the cache's revision, once this watcher has taken every event
+                // queued for it up to there
+                if let Some(p) = sub.progress() {
+                    seen = seen.max(p);
+                }
                 if !sink.bookmark(seen, false) {
                     return;
                 }
             }
             ev = sub.live.recv() => match ev {
-                Ok(ev) => {
-                    if !deliver_cached(sink, info, filter, ns_prefix, &ev, from, &mut seen) {
+                Some(ev) => {
+                    if !deliver_cached(sink, filter, ns_prefix, &ev, from, &mut seen) {
                         return;
                     }
                 }
                 // cut off a watcher that fell behind; it re-watches from `seen`
-                Err(_) => return,
+                None => return,
             },
         }
     }
@@ -267,7 +293,6 @@ async fn serve_cached(
 
 fn deliver_cached(
     sink: &Sink,
-    info: &ResourceInfo,
     filter: &Filter,
     ns_prefix: &[u8],
     ev: &super::watch_cache::CachedEvent,
@@ -283,10 +308,10 @@ fn deliver_cached(
     if !ev.key.starts_with(ns_prefix) {
         return true;
     }
-    let old_matches = ev.prev.as_deref().is_some_and(|o| filter.matches(info, o));
+    let old_matches = ev.prev.as_deref().is_some_and(|o| o.matches(filter));
     let kind = match ev.kind {
         EventKind::Put => {
-            let new_matches = filter.matches(info, &ev.object);
+            let new_matches = ev.object.matches(filter);
             match (old_matches, new_matches) {
                 (true, true) => "MODIFIED",
                 (false, true) => "ADDED",
@@ -298,8 +323,8 @@ fn deliver_cached(
         EventKind::Delete => return true,
     };
     match sink.out {
-        Output::Json => sink.send_encoded(kind, ev.object_json()),
-        Output::Table(_) => sink.send(kind, &ev.object),
+        Output::Json => sink.send_encoded(kind, &ev.object.json),
+        Output::Table(_) => sink.send(kind, &ev.object.value()),
     }
 }
 

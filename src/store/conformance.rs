@@ -62,6 +62,7 @@ const CASES: &[(&str, Case)] = &[
         Box::pin(watches::concurrent_writers(s))
     }),
     ("slow watcher", |s| Box::pin(watches::slow_watcher(s))),
+    ("watch progress", |s| Box::pin(watches::progress(s))),
     ("compaction races", |s| Box::pin(compaction::races(s))),
     ("compaction semantics", |s| {
         Box::pin(compaction::semantics(s))

@@ -70,6 +70,7 @@ pub struct Watcher {
     source: Weak<dyn EventSource>,
     queue: VecDeque<RevEvents>,
     done: bool,
+    progress: bool,
 }
 
 impl Watcher {
@@ -88,7 +89,16 @@ impl Watcher {
             source,
             queue: VecDeque::new(),
             done: false,
+            progress: false,
         }
+    }
+
+    /// Also reports progress: a revision that changed nothing in the watched range
+    /// comes as a batch with no events (etcd's progress notification, made eager), so
+    /// that the consumer knows it has seen everything up to that revision.
+    pub fn with_progress(mut self) -> Self {
+        self.progress = true;
+        self
     }
 
     /// The next revision this watcher will deliver.
@@ -120,6 +130,12 @@ impl Watcher {
                         if let Some(b) = self.filter(&b) {
                             return Some(Ok(b));
                         }
+                        if self.progress {
+                            return Some(Ok(RevEvents {
+                                revision: b.revision,
+                                events: Vec::new(),
+                            }));
+                        }
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => self.catching_up = true,
@@ -138,7 +154,14 @@ impl Watcher {
         };
         let (batches, reached, head) =
             source.replay(&self.req.range, self.next, self.req.prev_kv, REPLAY_CHUNK)?;
+        let last = batches.last().map(|b| b.revision);
         self.queue.extend(batches);
+        if self.progress && reached >= self.next && last.is_none_or(|l| l < reached) {
+            self.queue.push_back(RevEvents {
+                revision: reached,
+                events: Vec::new(),
+            });
+        }
         self.next = self.next.max(reached + 1);
         self.catching_up = reached < head;
         Ok(())

@@ -304,3 +304,40 @@ async fn check_every_put(w: &mut Watcher, expected: &[(i64, String, usize)], wha
         last_by_key.insert(key, (*rev, *i));
     }
 }
+
+/// Case 6f: a watcher asked for progress reports revisions outside its range as empty
+/// batches, both when replaying history and live, so its consumer knows how far the
+/// store has gone.
+pub(super) async fn progress(s: Arc<dyn Store>) {
+    let s = &*s;
+    let r1 = put(s, b"/w/a", b"1").await;
+    let r2 = put(s, b"/x/a", b"1").await;
+    let r3 = put(s, b"/x/b", b"1").await;
+    let mut w = watch(s, KeyRange::prefix(b"/w/"), r1, false)
+        .await
+        .with_progress();
+    assert_put(
+        &next(&mut w, "replayed").await,
+        r1,
+        b"/w/a",
+        b"1",
+        "replayed",
+    );
+    // replay may report the revisions it passed one by one or as the last of them
+    let mut reached = r1;
+    while reached < r3 {
+        let b = next(&mut w, "replayed progress").await;
+        assert!(b.events.is_empty(), "only /x/ writes follow: {b:?}");
+        assert!(
+            b.revision > reached && b.revision <= r3,
+            "{b:?} after {reached}"
+        );
+        reached = b.revision;
+    }
+    assert!(reached >= r2);
+    let r4 = put(s, b"/x/c", b"1").await;
+    let b = next(&mut w, "live progress").await;
+    assert_eq!((b.revision, b.events.len()), (r4, 0));
+    let r5 = put(s, b"/w/b", b"1").await;
+    assert_put(&next(&mut w, "live").await, r5, b"/w/b", b"1", "live");
+}
