@@ -4,8 +4,8 @@
 //! Each object is kept once, as its encoded JSON (resourceVersion set) with the few
 //! attributes selectors read (namespace, name, labels, the kind's selectable
 //! fields); an event shares those objects with the object map and with every watcher.
-//! Watchers are indexed by namespace and, for pods, by `spec.nodeName`, so an event
-//! wakes only the watchers that may want it; a watcher whose queue is full is cut off
+//! Watchers are indexed by namespace, by object name and, for pods, by
+//! `spec.nodeName`, so an event wakes only the watchers that may want it; a watcher whose queue is full is cut off
 //! (its client re-watches from the last resourceVersion it saw) rather than buffered
 //! without bound.
 //!
@@ -146,40 +146,73 @@ pub struct CachedEvent {
 }
 
 /// Which events a watcher is handed: the index bucket it is registered in.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Bucket {
     All,
     Namespace(String),
+    /// One object by namespace ("" when cluster-scoped) and name.
+    Object(String, String),
     Node(String),
 }
+
+type Ids = HashSet<u64>;
 
 #[derive(Default)]
 struct Watchers {
     next_id: u64,
-    slots: HashMap<u64, mpsc::Sender<Arc<CachedEvent>>>,
-    buckets: HashMap<Bucket, HashSet<u64>>,
-    bucket_of: HashMap<u64, Bucket>,
+    slots: HashMap<u64, (Bucket, mpsc::Sender<Arc<CachedEvent>>)>,
+    all: Ids,
+    by_namespace: HashMap<String, Ids>,
+    by_object: HashMap<String, HashMap<String, Ids>>,
+    by_node: HashMap<String, Ids>,
 }
 
 impl Watchers {
     fn add(&mut self, bucket: Bucket, tx: mpsc::Sender<Arc<CachedEvent>>) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
-        self.slots.insert(id, tx);
-        self.buckets.entry(bucket.clone()).or_default().insert(id);
-        self.bucket_of.insert(id, bucket);
+        match &bucket {
+            Bucket::All => self.all.insert(id),
+            Bucket::Namespace(ns) => self.by_namespace.entry(ns.clone()).or_default().insert(id),
+            Bucket::Object(ns, name) => self
+                .by_object
+                .entry(ns.clone())
+                .or_default()
+                .entry(name.clone())
+                .or_default()
+                .insert(id),
+            Bucket::Node(n) => self.by_node.entry(n.clone()).or_default().insert(id),
+        };
+        self.slots.insert(id, (bucket, tx));
         id
     }
 
     fn remove(&mut self, id: u64) {
-        self.slots.remove(&id);
-        if let Some(b) = self.bucket_of.remove(&id)
-            && let Some(set) = self.buckets.get_mut(&b)
-        {
-            set.remove(&id);
-            if set.is_empty() {
-                self.buckets.remove(&b);
+        let Some((bucket, _)) = self.slots.remove(&id) else {
+            return;
+        };
+        fn take<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Ids>, k: &K, id: u64) {
+            if let Some(ids) = map.get_mut(k) {
+                ids.remove(&id);
+                if ids.is_empty() {
+                    map.remove(k);
+                }
             }
+        }
+        match bucket {
+            Bucket::All => {
+                self.all.remove(&id);
+            }
+            Bucket::Namespace(ns) => take(&mut self.by_namespace, &ns, id),
+            Bucket::Object(ns, name) => {
+                if let Some(names) = self.by_object.get_mut(&ns) {
+                    take(names, &name, id);
+                    if names.is_empty() {
+                        self.by_object.remove(&ns);
+                    }
+                }
+            }
+            Bucket::Node(n) => take(&mut self.by_node, &n, id),
         }
     }
 
@@ -189,28 +222,28 @@ impl Watchers {
         if self.slots.is_empty() {
             return;
         }
-        let mut targets: Vec<&Bucket> = Vec::with_capacity(4);
-        let all = Bucket::All;
-        let ns = Bucket::Namespace(ev.object.namespace.clone());
-        targets.push(&all);
-        targets.push(&ns);
-        let node = ev.object.node_name().map(|n| Bucket::Node(n.to_string()));
+        let o = &ev.object;
+        let node = o.node_name();
         let prev_node = ev
             .prev
             .as_ref()
             .and_then(|p| p.node_name())
-            .filter(|p| Some(*p) != ev.object.node_name())
-            .map(|n| Bucket::Node(n.to_string()));
-        targets.extend(node.iter());
-        targets.extend(prev_node.iter());
+            .filter(|p| Some(*p) != node);
+        let targets = [
+            Some(&self.all),
+            self.by_namespace.get(&o.namespace),
+            self.by_object
+                .get(&o.namespace)
+                .and_then(|names| names.get(&o.name)),
+            node.and_then(|n| self.by_node.get(n)),
+            prev_node.and_then(|n| self.by_node.get(n)),
+        ];
         let mut gone = Vec::new();
-        for b in targets {
-            for id in self.buckets.get(b).into_iter().flatten() {
-                if let Some(tx) = self.slots.get(id)
-                    && tx.try_send(ev.clone()).is_err()
-                {
-                    gone.push(*id);
-                }
+        for id in targets.into_iter().flatten().flatten() {
+            if let Some((_, tx)) = self.slots.get(id)
+                && tx.try_send(ev.clone()).is_err()
+            {
+                gone.push(*id);
             }
         }
         for id in gone {
@@ -502,7 +535,8 @@ fn collect(
         .collect()
 }
 
-/// The index bucket of a watcher: pods of one node, one namespace, or all.
+/// The index bucket of a watcher: one object, the pods of one node, one namespace,
+/// or all.
 fn bucket(info: &ResourceInfo, namespace: Option<&str>, filter: &Filter) -> Bucket {
     let exact = |field: &str| {
         filter
@@ -511,17 +545,23 @@ fn bucket(info: &ResourceInfo, namespace: Option<&str>, filter: &Filter) -> Buck
             .and_then(|f| f.requires_exact_match(field))
             .map(str::to_string)
     };
+    let namespace = match namespace.filter(|_| info.namespaced) {
+        Some(ns) => Some(ns.to_string()),
+        None => exact("metadata.namespace").filter(|_| info.namespaced),
+    };
+    if let Some(name) = exact("metadata.name")
+        && (namespace.is_some() || !info.namespaced)
+    {
+        return Bucket::Object(namespace.unwrap_or_default(), name);
+    }
     if strategy::selectable_fields(info).contains(&NODE_NAME)
         && let Some(node) = exact(NODE_NAME).filter(|n| !n.is_empty())
     {
         return Bucket::Node(node);
     }
-    match namespace.filter(|_| info.namespaced) {
-        Some(ns) => Bucket::Namespace(ns.to_string()),
-        None => match exact("metadata.namespace").filter(|_| info.namespaced) {
-            Some(ns) => Bucket::Namespace(ns),
-            None => Bucket::All,
-        },
+    match namespace {
+        Some(ns) => Bucket::Namespace(ns),
+        None => Bucket::All,
     }
 }
 

@@ -210,7 +210,7 @@ async fn lists_filter_by_namespace_labels_and_fields_like_the_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watchers_are_handed_only_their_namespace_or_node() {
+async fn watchers_are_handed_only_their_namespace_object_or_node() {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     let caches = WatchCaches::new(store.clone());
     let pods = resource("pods");
@@ -227,7 +227,11 @@ async fn watchers_are_handed_only_their_namespace_or_node() {
         .subscribe(&pods, None, &everything(), from)
         .await
         .unwrap();
-    assert_eq!(caches.stats().watchers, 3);
+    let mut just_b1 = caches
+        .subscribe(&pods, Some("d"), &fields("metadata.name=b1"), from)
+        .await
+        .unwrap();
+    assert_eq!(caches.stats().watchers, 4);
     let a1 = put_pod(&*store, "a1", "node-a").await;
     let b1 = put_pod(&*store, "b1", "node-b").await;
     let a2 = put_pod(&*store, "a2", "node-a").await;
@@ -236,6 +240,7 @@ async fn watchers_are_handed_only_their_namespace_or_node() {
     for want in [a1, b1, a2] {
         assert_eq!(next(&mut all).await.revision, want);
     }
+    assert_eq!(next(&mut just_b1).await.revision, b1);
     // a pod moving off a node is still handed to that node's watcher (it sees it go)
     let moved = put_pod(&*store, "a1", "node-b").await;
     assert_eq!(next(&mut node_a).await.revision, moved);
@@ -243,8 +248,9 @@ async fn watchers_are_handed_only_their_namespace_or_node() {
     // nothing reached the namespace-e watcher, and nothing else reached node-a's
     assert!(in_e.live.try_recv().is_err());
     assert!(node_a.live.try_recv().is_err());
+    assert!(just_b1.live.try_recv().is_err());
     drop(in_e);
-    assert_eq!(caches.stats().watchers, 2);
+    assert_eq!(caches.stats().watchers, 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
