@@ -70,6 +70,10 @@ pub enum Target {
     OpenApiV2,
     OpenApiV3(Option<String>),
     Metrics,
+    /// `/.well-known/openid-configuration`
+    OpenIdConfiguration,
+    /// `/openid/v1/jwks`
+    Jwks,
     NotFound,
 }
 
@@ -139,6 +143,8 @@ pub fn parse(method: &http::Method, path: &str, watch: bool) -> Target {
             );
         }
         ["metrics"] => return Target::Metrics,
+        [".well-known", "openid-configuration"] => return Target::OpenIdConfiguration,
+        ["openid", "v1", "jwks"] => return Target::Jwks,
         ["openapi", "v2"] => return Target::OpenApiV2,
         ["openapi", "v3"] => return Target::OpenApiV3(None),
         ["openapi", "v3", rest @ ..] => return Target::OpenApiV3(Some(rest.join("/"))),

@@ -25,7 +25,7 @@ pub const MAX_INFLIGHT: usize = 400;
 pub const MAX_MUTATING_INFLIGHT: usize = 200;
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// Static bearer tokens (`token → identity`); service-account tokens come later.
+/// Static bearer tokens (`token → identity`), checked before service-account tokens.
 #[derive(Default, Clone)]
 pub struct Tokens(pub std::collections::HashMap<String, Identity>);
 
@@ -126,10 +126,14 @@ fn is_watch(req: &Request<Incoming>) -> bool {
 
 impl Conn {
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
-        let user = match bearer(&req) {
+        // upstream's order: a client certificate wins over a bearer token
+        let user = match bearer(&req).filter(|_| self.cert_identity.is_none()) {
             Some(t) => match self.tokens.0.get(t) {
                 Some(id) => Some(id.clone()),
-                None => return error_response(&ApiError::unauthorized()),
+                None => match self.api.authenticate_token(t).await {
+                    Some(id) => Some(id),
+                    None => return error_response(&ApiError::unauthorized()),
+                },
             },
             None => self.cert_identity.clone(),
         };

@@ -14,7 +14,8 @@
 //! | `client-admin`           | `system:admin` in `system:masters`, 1 year         |
 //! | `client-kelp-controller` | `system:kelp-controller` in `system:masters`       |
 //!
-//! each as `<stem>.crt` and `<stem>.key` (PEM, PKCS#8 keys, ECDSA P-256).
+//! each as `<stem>.crt` and `<stem>.key` (PEM, PKCS#8 keys, ECDSA P-256); and
+//! `service-account.key`, the key that signs service-account tokens ([`ServiceAccountKey`]).
 //!
 //! Architecture Invariant: a CA is created only when both of its files are absent, and
 //! never replaced by kelp on its own, because every kubeconfig handed out trusts it.
@@ -26,6 +27,7 @@ mod files;
 mod inspect;
 mod issue;
 mod kubeconfig;
+mod satoken;
 mod tls;
 
 #[cfg(test)]
@@ -44,6 +46,7 @@ use time::OffsetDateTime;
 pub use error::PkiError;
 pub use inspect::{Identity, identity_from_client_cert};
 pub use kubeconfig::write_kubeconfig;
+pub use satoken::{ServiceAccountKey, VerifyError};
 
 use files::{CertFile, KeyFile};
 use inspect::Want;

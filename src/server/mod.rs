@@ -158,6 +158,9 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         ranges,
     );
     api.set_anonymous_auth(cfg.anonymous_auth);
+    let sa_key = crate::pki::ServiceAccountKey::load_or_create(&tls_dir)
+        .with_context(|| format!("preparing the service-account key in {}", tls_dir.display()))?;
+    api.set_service_account_key(Arc::new(sa_key));
     api.bootstrap(advertise, cfg.https_listen_port)
         .await
         .context("creating the default namespaces and the kubernetes Service")?;

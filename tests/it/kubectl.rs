@@ -1629,3 +1629,144 @@ fn anonymous_auth_off_closes_health_and_version_too() {
         assert!(text.contains("Please enter Username"), "{path}: {text}");
     }
 }
+
+/// The claims of a JWT, decoded (not verified).
+fn jwt_claims(token: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = token.split('.').nth(1).expect("a JWT has three parts");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[test]
+fn service_account_tokens_authenticate_while_their_objects_exist() {
+    let (dir, server, k) = started();
+    k.ok(&["create", "serviceaccount", "robot"]);
+    let token = k.ok(&["create", "token", "robot"]).trim().to_string();
+    let claims = jwt_claims(&token);
+    assert_eq!(claims["sub"], "system:serviceaccount:default:robot");
+    assert_eq!(
+        claims["aud"],
+        serde_json::json!(["https://kubernetes.default.svc.cluster.local"])
+    );
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    let uid = k.ok(&["get", "sa", "robot", "-o", "jsonpath={.metadata.uid}"]);
+    assert_eq!(
+        claims["kubernetes.io"]["serviceaccount"]["uid"],
+        uid.as_str()
+    );
+
+    // a kubeconfig with only the token (a client certificate would win over it)
+    let as_token = |name: &str, token: &str| {
+        let path = dir.path().join(name);
+        let kc = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:{}\n    insecure-skip-tls-verify: true\ncontexts:\n- name: c\n  context: {{cluster: c, user: u}}\ncurrent-context: c\nusers:\n- name: u\n  user: {{token: {token}}}\n",
+            server.port
+        );
+        std::fs::write(&path, kc).unwrap();
+        Kubectl {
+            bin: k.bin.clone(),
+            kubeconfig: path,
+        }
+    };
+    let robot = as_token("robot.yaml", &token);
+    let who = robot.ok(&["auth", "whoami", "-o", "json"]);
+    let who: serde_json::Value = serde_json::from_str(&who).unwrap();
+    assert_eq!(
+        who["status"]["userInfo"]["username"],
+        "system:serviceaccount:default:robot"
+    );
+    let groups = who["status"]["userInfo"]["groups"].to_string();
+    assert!(
+        groups.contains("\"system:serviceaccounts\"")
+            && groups.contains("\"system:serviceaccounts:default\""),
+        "{groups}"
+    );
+    // authenticated, but not authorized for more (no RBAC yet)
+    let err = robot.fails(&["get", "configmaps"]);
+    assert!(
+        err.contains("Forbidden") && err.contains("system:serviceaccount:default:robot"),
+        "{err}"
+    );
+    // the issuer's discovery documents
+    let jwks = k.ok(&["get", "--raw", "/openid/v1/jwks"]);
+    assert!(
+        jwks.contains("\"kty\":\"EC\"") && jwks.contains("\"crv\":\"P-256\""),
+        "{jwks}"
+    );
+    let oidc = k.ok(&["get", "--raw", "/.well-known/openid-configuration"]);
+    assert!(
+        oidc.contains("\"issuer\":\"https://kubernetes.default.svc.cluster.local\""),
+        "{oidc}"
+    );
+
+    // requests the API server refuses
+    let err = k.fails(&["create", "token", "robot", "--duration=5m"]);
+    assert!(
+        err.contains("may not specify a duration less than 10 minutes"),
+        "{err}"
+    );
+    let err = k.fails(&["create", "token", "ghost"]);
+    assert!(err.contains("serviceaccounts \"ghost\" not found"), "{err}");
+    let err = k.fails(&[
+        "create",
+        "token",
+        "robot",
+        "--bound-object-kind=Pod",
+        "--bound-object-name=nopod",
+    ]);
+    assert!(err.contains("pods \"nopod\" not found"), "{err}");
+
+    // another audience is not the API server's
+    let other = k
+        .ok(&[
+            "create",
+            "token",
+            "robot",
+            "--audience=vault",
+            "--duration=2h",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(jwt_claims(&other)["aud"], serde_json::json!(["vault"]));
+    assert!(
+        as_token("vault.yaml", &other)
+            .fails(&["auth", "whoami"])
+            .contains("Unauthorized")
+    );
+
+    // a token bound to a pod ends with the pod
+    k.ok(&["run", "p", "--image=busybox", "--restart=Never"]);
+    let bound = k
+        .ok(&[
+            "create",
+            "token",
+            "robot",
+            "--bound-object-kind=Pod",
+            "--bound-object-name=p",
+        ])
+        .trim()
+        .to_string();
+    assert_eq!(jwt_claims(&bound)["kubernetes.io"]["pod"]["name"], "p");
+    let bound_k = as_token("bound.yaml", &bound);
+    bound_k.ok(&["auth", "whoami"]);
+    k.ok(&["delete", "pod", "p", "--wait=false"]);
+    poll("the pod to go", Duration::from_secs(30), || {
+        k.run(&["get", "pod", "p"])
+            .status
+            .success()
+            .then_some(())
+            .xor(Some(()))
+    });
+    assert!(bound_k.fails(&["auth", "whoami"]).contains("Unauthorized"));
+
+    // and every token ends with its service account
+    robot.ok(&["auth", "whoami"]);
+    k.ok(&["delete", "sa", "robot"]);
+    assert!(robot.fails(&["auth", "whoami"]).contains("Unauthorized"));
+}

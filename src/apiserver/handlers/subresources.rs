@@ -47,7 +47,24 @@ pub async fn serve(
         ("approval", Verb::Get | Verb::Update | Verb::Patch) => {
             approval(api, info, r.verb, req, query, name).await
         }
-        ("scale" | "binding" | "eviction" | "approval", _) => Err(not_allowed()),
+        ("token", Verb::Create) if info.group.is_empty() && info.kind == "ServiceAccount" => {
+            let body = decode_named(
+                req,
+                info,
+                ("authentication.k8s.io", "v1", "TokenRequest"),
+                name,
+            )?;
+            let dry_run = super::dry_run(query)?;
+            crate::apiserver::serviceaccount::token_request(
+                api,
+                namespace.unwrap_or("default"),
+                name,
+                &body,
+                dry_run,
+            )
+            .await
+        }
+        ("scale" | "binding" | "eviction" | "approval" | "token", _) => Err(not_allowed()),
         _ => Err(not_allowed().with_message(format!(
             "the {}/{sub} subresource is not implemented yet",
             info.plural
