@@ -20,6 +20,8 @@ command -v containerd >/dev/null || need+=(containerd)
 command -v runc >/dev/null || need+=(runc)
 command -v busybox >/dev/null || need+=(busybox-static)
 command -v shellcheck >/dev/null || need+=(shellcheck)
+# the official Kubernetes Python client, for tests/it/python.rs
+/usr/bin/python3 -c 'import kubernetes' 2>/dev/null || need+=(python3-kubernetes)
 if [ ${#need[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${need[*]}"
   $sudo apt-get update -qq

@@ -116,6 +116,27 @@ fn with_warnings(mut resp: Response<Body>, warnings: &[String]) -> Response<Body
 }
 
 /// The body must be an object of this resource's kind and apiVersion.
+/// As upstream's decoder does for built-in types, a body that leaves out `kind` or
+/// `apiVersion` takes the endpoint's (the Python client's models often do); custom
+/// resources must name both.
+fn default_type(info: &ResourceInfo, obj: &mut Value) {
+    if super::openapi::builtin_kind(&info.group, &info.version, &info.kind).is_none() {
+        return;
+    }
+    let Some(o) = obj.as_object_mut() else {
+        return;
+    };
+    let missing = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k).and_then(Value::as_str).is_none_or(str::is_empty)
+    };
+    if missing(o, "kind") {
+        o.insert("kind".into(), json!(info.kind));
+    }
+    if missing(o, "apiVersion") {
+        o.insert("apiVersion".into(), json!(info.api_version()));
+    }
+}
+
 fn check_type(info: &ResourceInfo, obj: &Value) -> Result<(), ApiError> {
     if !obj.is_object() {
         return Err(ApiError::bad_request(

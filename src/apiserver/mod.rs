@@ -14,6 +14,7 @@ pub mod allocator;
 mod body;
 pub mod client;
 pub mod crd;
+pub mod defaults;
 mod discovery;
 #[cfg(test)]
 mod fuzz_smoke;
@@ -476,9 +477,7 @@ impl ApiServer {
     /// Answers one request. `user` is `None` for an anonymous caller.
     pub async fn handle(&self, req: Request<Bytes>, user: Option<Identity>) -> Response<Body> {
         let query = request::parse_query(req.uri().query());
-        let watch = query
-            .get("watch")
-            .is_some_and(|w| w.is_empty() || w == "true" || w == "1");
+        let watch = request::query_bool(&query, "watch").unwrap_or(false);
         let target = request::parse(req.method(), req.uri().path(), watch);
         let (verb, resource) = match &target {
             Target::Resource(r) => (

@@ -19,7 +19,7 @@ use crate::store::{
     TxnRequest, prefix_end,
 };
 
-use super::{allocator, managed, strategy};
+use super::{allocator, defaults, managed, strategy};
 
 /// The one place store errors become API errors.
 pub fn store_error(e: StoreError) -> ApiError {
@@ -338,6 +338,7 @@ impl Registry {
             Value::String(uuid::Uuid::new_v4().to_string()),
         );
         m.insert("creationTimestamp".into(), Value::String(now_rfc3339()));
+        defaults::apply(info, &mut obj);
         strategy::prepare_for_create(info, &mut obj);
         let causes = strategy::validate(info, &obj, None);
         if !causes.is_empty() {
@@ -481,6 +482,9 @@ impl Registry {
                 .as_ref()
                 .filter(|m| m.operation == managed::Operation::Apply)
                 .map(|_| new["metadata"].get("managedFields").cloned());
+            // defaults first, so that a body leaving out a defaulted field does not
+            // count as a spec change
+            defaults::apply(info, &mut new);
             strategy::prepare_for_update(info, subresource, &mut new, &old);
             // binding sets spec.nodeName, which a pod update may not change
             let before = (subresource != Some("binding")).then_some(&old);

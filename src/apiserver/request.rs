@@ -105,6 +105,17 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// A boolean query parameter as upstream converts it: absent is `None`; `0` and
+/// `false` (any case) are false; anything else, even empty, is true.
+pub fn query_bool(query: &BTreeMap<String, String>, name: &str) -> Option<bool> {
+    query.get(name).map(|v| bool_value(v))
+}
+
+/// [`query_bool`]'s reading of one value.
+pub fn bool_value(v: &str) -> bool {
+    !(v == "0" || v.eq_ignore_ascii_case("false"))
+}
+
 /// Parses the query string into a map; a repeated key keeps its first value, as Go's
 /// `url.Values.Get` does.
 pub fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {

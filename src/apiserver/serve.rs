@@ -119,8 +119,11 @@ fn is_mutating(method: &http::Method) -> bool {
 
 fn is_watch(req: &Request<Incoming>) -> bool {
     req.uri().query().is_some_and(|q| {
+        // the first `watch`, as the API server reads it
         q.split('&')
-            .any(|p| p == "watch=true" || p == "watch=1" || p == "watch")
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
+            .find(|(k, _)| *k == "watch")
+            .is_some_and(|(_, v)| super::request::bool_value(v))
     })
 }
 

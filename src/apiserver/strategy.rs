@@ -33,9 +33,9 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
             obj["status"] = json!({"phase": "Active"});
         }
         ("", "Pod") => {
-            default_pod_spec(&mut obj["spec"]);
             obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
         }
+        ("batch", "Job") => generate_job_selector(obj),
         ("", "Secret") => {
             if obj.get("type").is_none() {
                 obj["type"] = json!("Opaque");
@@ -50,47 +50,38 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
     }
 }
 
-/// Upstream's pod spec defaults (pkg/apis/core/v1/defaults.go).
-fn default_pod_spec(spec: &mut Value) {
-    if !spec.is_object() {
+/// Upstream's `generateSelector`: unless `spec.manualSelector` is true, a Job selects
+/// its pods by its own uid, and its template carries those labels and its name.
+fn generate_job_selector(obj: &mut Value) {
+    if obj["spec"]["manualSelector"] == true || !obj["spec"].is_object() {
         return;
     }
-    for (field, value) in [
-        ("restartPolicy", json!("Always")),
-        ("terminationGracePeriodSeconds", json!(30)),
-        ("dnsPolicy", json!("ClusterFirst")),
-        ("securityContext", json!({})),
-        ("schedulerName", json!("default-scheduler")),
-        ("enableServiceLinks", json!(true)),
+    let uid = obj["metadata"]["uid"].clone();
+    let name = obj["metadata"]["name"].clone();
+    let template = &mut obj["spec"]["template"];
+    if !template.is_object() {
+        return;
+    }
+    if !template["metadata"].is_object() {
+        template["metadata"] = json!({});
+    }
+    if !template["metadata"]["labels"].is_object() {
+        template["metadata"]["labels"] = json!({});
+    }
+    let labels = &mut template["metadata"]["labels"];
+    for (k, v) in [
+        ("batch.kubernetes.io/controller-uid", &uid),
+        ("batch.kubernetes.io/job-name", &name),
+        ("controller-uid", &uid),
+        ("job-name", &name),
     ] {
-        if spec.get(field).is_none() {
-            spec[field] = value;
+        if labels[k].is_null() {
+            labels[k] = v.clone();
         }
     }
-    for list in ["containers", "initContainers"] {
-        if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
-            for c in cs {
-                default_container(c);
-            }
-        }
-    }
-}
-
-fn default_container(c: &mut Value) {
-    if c.get("imagePullPolicy").is_none() {
-        let image = c.get("image").and_then(Value::as_str).unwrap_or("");
-        let tag = image.rsplit('/').next().unwrap_or("");
-        let latest = !image.contains('@') && (!tag.contains(':') || tag.ends_with(":latest"));
-        c["imagePullPolicy"] = json!(if latest { "Always" } else { "IfNotPresent" });
-    }
-    for (field, value) in [
-        ("terminationMessagePath", json!("/dev/termination-log")),
-        ("terminationMessagePolicy", json!("File")),
-        ("resources", json!({})),
-    ] {
-        if c.get(field).is_none() {
-            c[field] = value;
-        }
+    if obj["spec"]["selector"].is_null() {
+        obj["spec"]["selector"] =
+            json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
     }
 }
 
@@ -148,9 +139,6 @@ pub fn prepare_for_update(
     if has_generation(new) && new.get("spec") != old.get("spec") {
         let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
         new["metadata"]["generation"] = json!(generation);
-    }
-    if kind(info) == ("", "Pod") {
-        default_pod_spec(&mut new["spec"]);
     }
 }
 

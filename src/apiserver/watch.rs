@@ -80,9 +80,7 @@ impl Sink {
 }
 
 fn flag(query: &Query, name: &str) -> bool {
-    query
-        .get(name)
-        .is_some_and(|v| v.is_empty() || v == "true" || v == "1")
+    super::request::query_bool(query, name).unwrap_or(false)
 }
 
 pub async fn serve(
@@ -102,17 +100,9 @@ pub async fn serve(
                 .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?,
         ),
     };
-    let send_initial = match query.get("sendInitialEvents").map(String::as_str) {
-        Some("true") => true,
-        Some("false") => false,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "sendInitialEvents: Invalid value: \"{other}\""
-            )));
-        }
-        // upstream: no resourceVersion (or "0") means "current state, then changes"
-        None => start.is_none(),
-    };
+    // upstream: no resourceVersion (or "0") means "current state, then changes"
+    let send_initial =
+        super::request::query_bool(query, "sendInitialEvents").unwrap_or(start.is_none());
     let bookmarks = flag(query, "allowWatchBookmarks");
     let timeout = match query.get("timeoutSeconds").filter(|t| !t.is_empty()) {
         Some(t) => Duration::from_secs(

@@ -5,5 +5,6 @@ mod cluster;
 mod corruption;
 mod crash;
 mod kubectl;
+mod python;
 mod support;
 mod systemd;

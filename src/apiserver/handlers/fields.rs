@@ -11,7 +11,7 @@ use crate::api::status::ApiError;
 use crate::apiserver::ApiServer;
 use crate::apiserver::registry::meta_str;
 
-use super::{Query, check_type, content_type, decode_body};
+use super::{Query, check_type, content_type, decode_body, default_type};
 
 /// `fieldValidation`: what to do with fields the kind does not have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +88,7 @@ pub(super) fn decode_object(
     query: &Query,
 ) -> Result<(Value, Vec<String>), ApiError> {
     let mut obj = decode_body(req)?;
+    default_type(info, &mut obj);
     check_type(info, &obj)?;
     let mode = field_validation(query)?;
     let mut warnings = check_duplicates(req, mode)?;

@@ -36,15 +36,7 @@ pub(super) async fn patch(
     } = target;
     let ct = content_type(req).to_string();
     let is_apply = PatchType::from_content_type(&ct) == Some(PatchType::Apply);
-    let force = match query.get("force").map(String::as_str) {
-        None | Some("") | Some("false") => false,
-        Some("true") => true,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "invalid value for force: {other:?}: must be true or false"
-            )));
-        }
-    };
+    let force = crate::apiserver::request::query_bool(query, "force").unwrap_or(false);
     if force && !is_apply {
         return Err(options_invalid(
             "PatchOptions",

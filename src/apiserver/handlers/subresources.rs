@@ -12,7 +12,7 @@ use crate::apiserver::registry::{DeleteOutcome, WriteOptions, meta_str};
 use crate::apiserver::request::{ResourceRequest, Verb};
 use crate::apiserver::{ApiServer, Body};
 
-use super::{Query, check_type, decode_body, dry_run, field_manager, ok_json};
+use super::{Query, check_type, decode_body, default_type, dry_run, field_manager, ok_json};
 use crate::apiserver::managed::Operation;
 
 /// Serves `r.subresource` (not `status`) of `name`.
@@ -309,13 +309,14 @@ fn decode_named(
     (group, version, kind): (&str, &str, &str),
     name: &str,
 ) -> Result<Value, ApiError> {
-    let body = decode_body(req)?;
+    let mut body = decode_body(req)?;
     let body_info = ResourceInfo {
         group: group.into(),
         version: version.into(),
         kind: kind.into(),
         ..info.clone()
     };
+    default_type(&body_info, &mut body);
     check_type(&body_info, &body)?;
     if let Some(n) = meta_str(&body, "name").filter(|n| *n != name) {
         return Err(ApiError::bad_request(format!(
