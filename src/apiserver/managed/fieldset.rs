@@ -133,6 +133,51 @@ impl FieldSet {
         out
     }
 
+    /// Removes every member of `other` from `self`, in place (exact paths, as
+    /// [`FieldSet::difference`]); costs O(`other`), not O(`self`).
+    pub fn subtract(&mut self, other: &FieldSet) {
+        for (e, o) in &other.children {
+            let Some(n) = self.children.get_mut(e) else {
+                continue;
+            };
+            if o.member {
+                n.member = false;
+            }
+            if !o.set.children.is_empty() {
+                n.set.subtract(&o.set);
+            }
+            if !n.member && n.set.children.is_empty() {
+                self.children.remove(e);
+            }
+        }
+    }
+
+    /// Removes `path` as a member, keeping what is below it.
+    pub fn remove_member(&mut self, path: &[Element]) {
+        let Some((first, rest)) = path.split_first() else {
+            return;
+        };
+        if let Some(n) = self.children.get_mut(first) {
+            if rest.is_empty() {
+                n.member = false;
+            } else {
+                n.set.remove_member(rest);
+            }
+            if !n.member && n.set.children.is_empty() {
+                self.children.remove(first);
+            }
+        }
+    }
+
+    /// Keeps only the subtree under the top-level element `e` (and `e` itself).
+    pub fn retain_top(&mut self, e: &str) {
+        let kept = self.children.remove_entry(e);
+        self.children.clear();
+        if let Some((k, v)) = kept {
+            self.children.insert(k, v);
+        }
+    }
+
     /// The members of both.
     pub fn intersection(&self, other: &FieldSet) -> FieldSet {
         let mut out = FieldSet::new();

@@ -254,46 +254,47 @@ fn cap_update_entries(entries: &mut Vec<Entry>) {
 
 const ANCIENT: &str = "ancient-changes";
 
-/// `metadata` fields nobody owns (upstream's strip set).
-fn strip(set: &FieldSet) -> FieldSet {
-    let mut ignored = FieldSet::new();
-    for p in [
-        &["f:apiVersion"][..],
-        &["f:kind"],
-        &["f:metadata"],
-        &["f:metadata", "f:name"],
-        &["f:metadata", "f:namespace"],
-        &["f:metadata", "f:creationTimestamp"],
-        &["f:metadata", "f:selfLink"],
-        &["f:metadata", "f:uid"],
-        &["f:metadata", "f:generation"],
-        &["f:metadata", "f:managedFields"],
-        &["f:metadata", "f:resourceVersion"],
-    ] {
-        let path: Vec<Element> = p.iter().map(|s| s.to_string()).collect();
-        ignored.insert(&path);
+/// `metadata` fields nobody owns (upstream's strip set), removed from `set` in place.
+fn strip(set: &mut FieldSet) {
+    static IGNORED: std::sync::LazyLock<Vec<Vec<Element>>> = std::sync::LazyLock::new(|| {
+        [
+            &["f:apiVersion"][..],
+            &["f:kind"],
+            &["f:metadata"],
+            &["f:metadata", "f:name"],
+            &["f:metadata", "f:namespace"],
+            &["f:metadata", "f:creationTimestamp"],
+            &["f:metadata", "f:selfLink"],
+            &["f:metadata", "f:uid"],
+            &["f:metadata", "f:generation"],
+            &["f:metadata", "f:managedFields"],
+            &["f:metadata", "f:resourceVersion"],
+        ]
+        .iter()
+        .map(|p| p.iter().map(|s| s.to_string()).collect())
+        .collect()
+    });
+    for path in IGNORED.iter() {
+        set.remove_member(path);
     }
-    set.difference(&ignored)
 }
 
 /// The part of `set` a write in `scope` is credited with.
-fn scoped(set: &FieldSet, scope: Scope) -> FieldSet {
-    let mut s = strip(set);
-    let status = ["f:status".to_string()];
+fn scoped(mut set: FieldSet, scope: Scope) -> FieldSet {
+    strip(&mut set);
     match scope {
         Scope::Whole => {}
-        Scope::AllButStatus => s.remove_subtree(&status),
-        Scope::Status => {
-            let mut only = FieldSet::new();
-            for p in s.members() {
-                if p.first() == Some(&status[0]) {
-                    only.insert(&p);
-                }
-            }
-            s = only;
-        }
+        Scope::AllButStatus => set.remove_subtree(&["f:status".to_string()]),
+        Scope::Status => set.retain_top("f:status"),
     }
-    s
+    set
+}
+
+/// What a comparison says a write added or changed.
+fn changed_by(cmp: walk::Comparison, scope: Scope) -> (FieldSet, FieldSet) {
+    let mut changed = cmp.added;
+    changed.union_with(&cmp.modified);
+    (scoped(changed, scope), cmp.removed)
 }
 
 fn walk_error(e: walk::WalkError) -> ApiError {
@@ -322,16 +323,16 @@ pub fn track_update(m: &Manager, live: Option<&Value>, new: &mut Value) {
             .unwrap_or_default(),
     };
     let schema = &m.schema;
-    let cmp = walk::compare(schema, live, Some(new));
-    let changed = scoped(&cmp.added.union(&cmp.modified), m.scope);
-    let removed = cmp.removed;
+    let (changed, removed) = changed_by(walk::compare(schema, live, Some(new)), m.scope);
     if !changed.is_empty() || !removed.is_empty() {
         for e in entries.iter_mut().filter(|e| !e.is(m)) {
-            e.set = e.set.difference(&changed).difference(&removed);
+            e.set.subtract(&changed);
+            e.set.subtract(&removed);
         }
         match entries.iter_mut().find(|e| e.is(m)) {
             Some(e) => {
-                e.set = e.set.difference(&removed).union(&changed);
+                e.set.subtract(&removed);
+                e.set.union_with(&changed);
                 e.time = Some(m.time.clone());
             }
             None => entries.push(Entry {
@@ -366,7 +367,7 @@ pub fn apply(
         None => Vec::new(),
     };
     let schema = &m.schema;
-    let cfg_set = scoped(&walk::to_set(schema, cfg).map_err(walk_error)?, m.scope);
+    let cfg_set = scoped(walk::to_set(schema, cfg).map_err(walk_error)?, m.scope);
     let mut merged = walk::merge(schema, live, cfg).map_err(walk_error)?;
 
     let me = match entries.iter().position(|e| e.is(m)) {
@@ -398,7 +399,8 @@ pub fn apply(
     }
 
     let cmp = walk::compare(schema, live, Some(&merged));
-    let touched = scoped(&cmp.added.union(&cmp.modified), m.scope);
+    let same = cmp.is_same();
+    let (touched, removed) = changed_by(cmp, m.scope);
     let mut conflicts: Vec<(usize, FieldSet)> = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         if i == me {
@@ -413,16 +415,16 @@ pub fn apply(
         return Err(conflict_error(&entries, &conflicts));
     }
     for (i, c) in &conflicts {
-        entries[*i].set = entries[*i].set.difference(c);
+        entries[*i].set.subtract(c);
     }
-    if !cmp.removed.is_empty() {
+    if !removed.is_empty() {
         for (i, e) in entries.iter_mut().enumerate() {
             if i != me {
-                e.set = e.set.difference(&cmp.removed);
+                e.set.subtract(&removed);
             }
         }
     }
-    if set_changed || !cmp.is_same() || entries[me].time.is_none() {
+    if set_changed || !same || entries[me].time.is_none() {
         entries[me].time = Some(m.time.clone());
     }
     encode(&mut merged, entries);

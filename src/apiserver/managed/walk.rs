@@ -241,6 +241,12 @@ fn cmp(
     c: &mut Comparison,
 ) {
     let (o, n) = (old.filter(|v| !v.is_null()), new.filter(|v| !v.is_null()));
+    // equal values differ nowhere: an update walks only the parts it changed
+    if let (Some(a), Some(b)) = (o, n)
+        && a == b
+    {
+        return;
+    }
     let probe = match (o, n) {
         (_, Some(v)) | (Some(v), None) => v,
         (None, None) => return,
