@@ -19,6 +19,22 @@ fn set(obj: &mut Value, field: &str, value: Value) {
     }
 }
 
+/// [`set`] for a field Go keeps as a plain value rather than a pointer, where the
+/// zero value (`""`, `0`) means "not set" and is defaulted too.
+fn set_zero(obj: &mut Value, field: &str, value: Value) {
+    if let Some(o) = obj.as_object_mut() {
+        let unset = match o.get(field) {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty(),
+            Some(Value::Number(n)) => n.as_f64() == Some(0.0),
+            _ => false,
+        };
+        if unset {
+            o.insert(field.into(), value);
+        }
+    }
+}
+
 /// The object at `obj[field]`, created when absent or null; `None` when `obj` is not
 /// an object or `obj[field]` is something else.
 fn child<'a>(obj: &'a mut Value, field: &str) -> Option<&'a mut Value> {
@@ -81,7 +97,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         }
         ("", "PersistentVolume") => {
             if let Some(spec) = child(obj, "spec") {
-                set(spec, "persistentVolumeReclaimPolicy", json!("Retain"));
+                set_zero(spec, "persistentVolumeReclaimPolicy", json!("Retain"));
                 set(spec, "volumeMode", json!("Filesystem"));
             }
             if let Some(status) = child(obj, "status") {
@@ -99,7 +115,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             let spec = &mut obj["spec"];
             set(spec, "replicas", json!(1));
             if let Some(strategy) = child(spec, "strategy") {
-                set(strategy, "type", json!("RollingUpdate"));
+                set_zero(strategy, "type", json!("RollingUpdate"));
                 if strategy["type"] == "RollingUpdate"
                     && let Some(ru) = child(strategy, "rollingUpdate")
                 {
@@ -118,9 +134,9 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         }
         ("apps", "StatefulSet") if spec_of(obj) => {
             let spec = &mut obj["spec"];
-            set(spec, "podManagementPolicy", json!("OrderedReady"));
+            set_zero(spec, "podManagementPolicy", json!("OrderedReady"));
             if let Some(strategy) = child(spec, "updateStrategy") {
-                set(strategy, "type", json!("RollingUpdate"));
+                set_zero(strategy, "type", json!("RollingUpdate"));
                 if strategy["type"] == "RollingUpdate"
                     && let Some(ru) = child(strategy, "rollingUpdate")
                 {
@@ -146,7 +162,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         ("apps", "DaemonSet") if spec_of(obj) => {
             let spec = &mut obj["spec"];
             if let Some(strategy) = child(spec, "updateStrategy") {
-                set(strategy, "type", json!("RollingUpdate"));
+                set_zero(strategy, "type", json!("RollingUpdate"));
                 if strategy["type"] == "RollingUpdate"
                     && let Some(ru) = child(strategy, "rollingUpdate")
                 {
@@ -181,7 +197,7 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
         }
         ("batch", "CronJob") if spec_of(obj) => {
             let spec = &mut obj["spec"];
-            set(spec, "concurrencyPolicy", json!("Allow"));
+            set_zero(spec, "concurrencyPolicy", json!("Allow"));
             set(spec, "suspend", json!(false));
             set(spec, "successfulJobsHistoryLimit", json!(3));
             set(spec, "failedJobsHistoryLimit", json!(1));
@@ -255,15 +271,11 @@ fn template(t: Option<&mut Value>) {
 
 /// `SetDefaults_PodSpec` and what the generated defaulters reach from it.
 pub fn pod_spec(spec: &mut Value) {
-    for (field, value) in [
-        ("restartPolicy", json!("Always")),
-        ("terminationGracePeriodSeconds", json!(30)),
-        ("dnsPolicy", json!("ClusterFirst")),
-        ("securityContext", json!({})),
-        ("schedulerName", json!("default-scheduler")),
-    ] {
-        set(spec, field, value);
-    }
+    set_zero(spec, "restartPolicy", json!("Always"));
+    set(spec, "terminationGracePeriodSeconds", json!(30));
+    set_zero(spec, "dnsPolicy", json!("ClusterFirst"));
+    set(spec, "securityContext", json!({}));
+    set_zero(spec, "schedulerName", json!("default-scheduler"));
     let host_network = spec["hostNetwork"] == true;
     for list in ["containers", "initContainers", "ephemeralContainers"] {
         each(spec, list, |c| container(c, host_network));
@@ -272,19 +284,15 @@ pub fn pod_spec(spec: &mut Value) {
 }
 
 fn container(c: &mut Value, host_network: bool) {
-    if c["imagePullPolicy"].is_null() {
+    if c["imagePullPolicy"].as_str().is_none_or(str::is_empty) {
         let image = c["image"].as_str().unwrap_or("");
         let last = image.rsplit('/').next().unwrap_or("");
         let latest = !image.contains('@') && (!last.contains(':') || last.ends_with(":latest"));
         c["imagePullPolicy"] = json!(if latest { "Always" } else { "IfNotPresent" });
     }
-    for (field, value) in [
-        ("terminationMessagePath", json!("/dev/termination-log")),
-        ("terminationMessagePolicy", json!("File")),
-        ("resources", json!({})),
-    ] {
-        set(c, field, value);
-    }
+    set_zero(c, "terminationMessagePath", json!("/dev/termination-log"));
+    set_zero(c, "terminationMessagePolicy", json!("File"));
+    set(c, "resources", json!({}));
     each(c, "ports", |p| {
         tcp(p);
         if host_network && p["hostPort"].is_null() {
@@ -299,7 +307,7 @@ fn container(c: &mut Value, host_network: bool) {
                 ("successThreshold", json!(1)),
                 ("failureThreshold", json!(3)),
             ] {
-                set(p, field, value);
+                set_zero(p, field, value);
             }
             http_get(p.get_mut("httpGet"));
         }
@@ -315,7 +323,7 @@ fn container(c: &mut Value, host_network: bool) {
             .and_then(|v| v.get_mut("fieldRef"))
             .filter(|f| f.is_object())
         {
-            set(f, "apiVersion", json!("v1"));
+            set_zero(f, "apiVersion", json!("v1"));
         }
     });
 }
@@ -325,7 +333,7 @@ fn http_get(h: Option<&mut Value>) {
         if h["path"].as_str().is_none_or(str::is_empty) {
             h["path"] = json!("/");
         }
-        set(h, "scheme", json!("HTTP"));
+        set_zero(h, "scheme", json!("HTTP"));
     }
 }
 
@@ -343,6 +351,16 @@ fn volume(v: &mut Value) {
             set(s, "defaultMode", json!(420));
         }
     }
+    let field_refs = |items: &mut Value| {
+        each(items, "items", |i| {
+            if let Some(f) = i.get_mut("fieldRef").filter(|f| f.is_object()) {
+                set_zero(f, "apiVersion", json!("v1"));
+            }
+        })
+    };
+    if let Some(d) = v.get_mut("downwardAPI") {
+        field_refs(d);
+    }
     if let Some(h) = v.get_mut("hostPath").filter(|h| h.is_object()) {
         set(h, "type", json!(""));
     }
@@ -351,13 +369,16 @@ fn volume(v: &mut Value) {
             if let Some(t) = s.get_mut("serviceAccountToken").filter(|t| t.is_object()) {
                 set(t, "expirationSeconds", json!(3600));
             }
+            if let Some(d) = s.get_mut("downwardAPI") {
+                field_refs(d);
+            }
         });
     }
 }
 
 /// A port without a protocol is TCP.
 fn tcp(p: &mut Value) {
-    set(p, "protocol", json!("TCP"));
+    set_zero(p, "protocol", json!("TCP"));
 }
 
 /// `SetDefaults_Pod`: a container with limits but no requests requests its limits.

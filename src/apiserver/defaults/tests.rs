@@ -189,3 +189,26 @@ fn pods_jobs_and_the_rest() {
         }
     }
 }
+
+#[test]
+fn go_zero_values_are_defaulted_where_upstream_fields_are_not_pointers() {
+    let pod = defaulted(
+        "",
+        "Pod",
+        json!({"spec": {"restartPolicy": "", "terminationGracePeriodSeconds": 0, "containers": [{"name": "c", "image": "x:1", "imagePullPolicy": "", "ports": [{"containerPort": 1, "protocol": ""}], "livenessProbe": {"tcpSocket": {"port": 1}, "timeoutSeconds": 0, "periodSeconds": 5}, "readinessProbe": {"httpGet": {"port": 1, "scheme": ""}}}], "volumes": [{"name": "d", "downwardAPI": {"items": [{"path": "n", "fieldRef": {"fieldPath": "metadata.name"}}]}}]}}),
+    );
+    let spec = &pod["spec"];
+    assert_eq!(spec["restartPolicy"], "Always");
+    // a pointer upstream: an explicit 0 stays
+    assert_eq!(spec["terminationGracePeriodSeconds"], 0);
+    let c = &spec["containers"][0];
+    assert_eq!(c["imagePullPolicy"], "IfNotPresent");
+    assert_eq!(c["ports"][0]["protocol"], "TCP");
+    assert_eq!(c["livenessProbe"]["timeoutSeconds"], 1);
+    assert_eq!(c["livenessProbe"]["periodSeconds"], 5);
+    assert_eq!(c["readinessProbe"]["httpGet"]["scheme"], "HTTP");
+    assert_eq!(
+        spec["volumes"][0]["downwardAPI"]["items"][0]["fieldRef"]["apiVersion"],
+        "v1"
+    );
+}

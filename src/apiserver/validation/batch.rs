@@ -4,22 +4,136 @@
 use serde_json::Value;
 
 use super::pod::validate_pod_template_spec;
-use super::{IMMUTABLE_ERROR, go_string_map, nonnegative, same, selector, str_of};
+use super::{
+    IMMUTABLE_ERROR, go_string_map, go_struct, nonnegative, normalize_quantities, same,
+    scalar_or_null, selector, str_of,
+};
 use crate::api::status::{BadValue, Cause};
 
 pub(crate) fn validate_job(obj: &Value, old: Option<&Value>) -> Vec<Cause> {
     let mut out = validate_job_spec(&obj["spec"], "spec");
     if let Some(old) = old {
-        let (new_sel, old_sel) = (&obj["spec"]["selector"], &old["spec"]["selector"]);
-        if !same(new_sel, old_sel) {
+        validate_job_spec_update(&obj["spec"], old, &mut out);
+    }
+    out
+}
+
+/// `ValidateJobSpecUpdate`'s immutability rules, for a Job updated from `old`.
+fn validate_job_spec_update(spec: &Value, old: &Value, out: &mut Vec<Cause>) {
+    let old_spec = &old["spec"];
+    validate_completions_update(spec, old_spec, out);
+    let (new_sel, old_sel) = (&spec["selector"], &old_spec["selector"]);
+    if !same(new_sel, old_sel) {
+        out.push(Cause::invalid(
+            "spec.selector",
+            BadValue::Raw(selector::go_syntax(new_sel)),
+            IMMUTABLE_ERROR,
+        ));
+    }
+    // A suspended Job that never started may change where its pods will run.
+    let mutable_scheduling = old_spec["suspend"] == true && old["status"]["startTime"].is_null();
+    let mut new_template = spec["template"].clone();
+    let mut old_template = old_spec["template"].clone();
+    if mutable_scheduling {
+        allow_scheduling_changes(&mut old_template, &new_template);
+    }
+    for t in [&mut new_template, &mut old_template] {
+        if let Some(s) = t.get_mut("spec") {
+            normalize_quantities(s);
+        }
+    }
+    if !same(&new_template, &old_template) {
+        out.push(Cause::invalid(
+            "spec.template",
+            go_struct("core.PodTemplateSpec"),
+            IMMUTABLE_ERROR,
+        ));
+    }
+    for field in [
+        "completionMode",
+        "podFailurePolicy",
+        "backoffLimitPerIndex",
+        "managedBy",
+        "successPolicy",
+    ] {
+        let (new, old) = (&spec[field], &old_spec[field]);
+        if !same(new, old) {
+            let value = match field {
+                "podFailurePolicy" if !new.is_null() => go_struct("batch.PodFailurePolicy"),
+                "successPolicy" if !new.is_null() => go_struct("batch.SuccessPolicy"),
+                _ => scalar_or_null(new),
+            };
             out.push(Cause::invalid(
-                "spec.selector",
-                BadValue::Raw(selector::go_syntax(new_sel)),
+                &format!("spec.{field}"),
+                value,
                 IMMUTABLE_ERROR,
             ));
         }
     }
-    out
+}
+
+/// `validateCompletions` with elastic Indexed Jobs (GA): an Indexed Job may change
+/// `completions` together with `parallelism`; any other Job may not change it.
+fn validate_completions_update(spec: &Value, old_spec: &Value, out: &mut Vec<Cause>) {
+    let (new, old) = (&spec["completions"], &old_spec["completions"]);
+    if spec["completionMode"] != "Indexed" {
+        if !same(new, old) {
+            out.push(Cause::invalid(
+                "spec.completions",
+                scalar_or_null(new),
+                IMMUTABLE_ERROR,
+            ));
+        }
+        return;
+    }
+    // An Indexed Job without completions is already invalid.
+    if same(new, old) || new.is_null() {
+        return;
+    }
+    if *new != spec["parallelism"] {
+        out.push(Cause::invalid(
+            "spec.completions",
+            scalar_or_null(new),
+            "can only be modified in tandem with spec.parallelism",
+        ));
+    }
+}
+
+/// Upstream `validatePodTemplateUpdate`'s munging: the old template takes the new
+/// one's node affinity, node selector, tolerations, scheduling gates, labels and
+/// annotations, so that only other changes count.
+fn allow_scheduling_changes(old: &mut Value, new: &Value) {
+    let Some(o) = old.as_object_mut() else {
+        return;
+    };
+    let meta = o
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Default::default()));
+    if let Some(m) = meta.as_object_mut() {
+        for field in ["labels", "annotations"] {
+            m.insert(field.into(), new["metadata"][field].clone());
+        }
+    }
+    let spec = o
+        .entry("spec")
+        .or_insert_with(|| Value::Object(Default::default()));
+    let Some(s) = spec.as_object_mut() else {
+        return;
+    };
+    for field in ["nodeSelector", "tolerations", "schedulingGates"] {
+        s.insert(field.into(), new["spec"][field].clone());
+    }
+    let node_affinity = &new["spec"]["affinity"]["nodeAffinity"];
+    if !s.get("affinity").is_some_and(Value::is_object) {
+        s.insert("affinity".into(), Value::Object(Default::default()));
+    }
+    if let Some(affinity) = s.get_mut("affinity").and_then(Value::as_object_mut) {
+        // An affinity left with nothing in it reads as none, as upstream clears it.
+        match node_affinity {
+            Value::Null => affinity.remove("nodeAffinity"),
+            v => affinity.insert("nodeAffinity".into(), v.clone()),
+        };
+    }
 }
 
 /// `validateJobSpec` at `path` (`spec`, or `spec.jobTemplate.spec` in a CronJob).

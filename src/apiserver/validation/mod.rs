@@ -5,19 +5,28 @@
 //! Start at [`validate`]; it dispatches on group and kind. Metadata (name, labels)
 //! is checked by the strategy, not here. Objects are validated as stored JSON, after
 //! whatever defaulting the caller has done: optional fields that upstream defaults
-//! (`protocol`, `restartPolicy`, `dnsPolicy`, `type`) are accepted when absent.
+//! (`protocol`, `restartPolicy`, `dnsPolicy`, `type`, a probe's thresholds, a volume
+//! file's `defaultMode`) are accepted when absent.
+//!
+//! A pod spec (`pod`) is shared by Pods and every pod template; its volumes, probes
+//! and lifecycle hooks, security contexts and scheduling constraints have modules of
+//! their own.
 
+mod affinity;
 mod apps;
 mod batch;
 mod core;
 mod pod;
+mod probes;
 pub mod quantity;
+mod security;
 mod selector;
+mod volumes;
 
 use serde_json::Value;
 
 use crate::api::goformat::quote;
-use crate::api::status::Cause;
+use crate::api::status::{BadValue, Cause};
 use crate::api::validation as names;
 
 /// Field-level problems with `obj` (of `group`/`kind`), in upstream's order; `old` is
@@ -46,6 +55,50 @@ pub(crate) const NEGATIVE_ERROR: &str = "must be greater than or equal to 0";
 pub(crate) const IMMUTABLE_ERROR: &str = "field is immutable";
 /// Upstream `validation.IsValidPortNum`'s message.
 pub(crate) const PORT_RANGE_ERROR: &str = "must be between 1 and 65535, inclusive";
+/// Upstream `isNotPositiveErrorMsg`.
+pub(crate) const NOT_POSITIVE_ERROR: &str = "must be greater than zero";
+
+/// Upstream `validation.InclusiveRangeError`.
+pub(crate) fn inclusive_range_error(lo: i64, hi: i64) -> String {
+    format!("must be between {lo} and {hi}, inclusive")
+}
+
+/// The value of a field error whose upstream value is a Go struct (printed there with
+/// `%#v`, pointer fields as memory addresses): the type name with the fields elided,
+/// since neither the addresses nor the internal field layout can be reproduced.
+pub(crate) fn go_struct(type_name: &str) -> BadValue {
+    BadValue::Raw(format!("{type_name}{{...}}"))
+}
+
+/// The value of an optional scalar field as upstream prints a pointer to it: the value
+/// (strings quoted), or `null` when unset.
+pub(crate) fn scalar_or_null(v: &Value) -> BadValue {
+    match v {
+        Value::String(s) => BadValue::Str(s.clone()),
+        Value::Bool(b) => BadValue::Bool(*b),
+        Value::Number(n) => n
+            .as_i64()
+            .map_or_else(|| BadValue::Raw(n.to_string()), BadValue::Int),
+        Value::Null => BadValue::Null,
+        other => BadValue::Raw(other.to_string()),
+    }
+}
+
+/// Upstream `validation.IsValidUserID` / `IsValidGroupID` (the same range).
+pub(crate) fn is_valid_id(id: i64) -> Vec<String> {
+    if (0..=i64::from(i32::MAX)).contains(&id) {
+        Vec::new()
+    } else {
+        vec![inclusive_range_error(0, i64::from(i32::MAX))]
+    }
+}
+
+/// `ValidateLabelName` (a qualified name), one `Invalid` per problem.
+pub(crate) fn label_name(value: &str, path: &str, out: &mut Vec<Cause>) {
+    for msg in names::is_qualified_name(value) {
+        out.push(Cause::invalid(path, value, &msg));
+    }
+}
 
 /// `path.Index(i)`.
 pub(crate) fn idx(path: &str, i: usize) -> String {
@@ -217,6 +270,71 @@ pub fn is_relaxed_env_var_name(value: &str) -> Vec<String> {
         ];
     }
     Vec::new()
+}
+
+/// Rewrites the resource quantities of a pod spec (container resources, pod overhead
+/// and resources, `emptyDir` size limits, downward-API divisors) into a form equal for
+/// equal quantities, so that comparing specs with [`same`] compares quantities as
+/// upstream's semantic equality does: `1` and `1000m` are the same CPU.
+pub(crate) fn normalize_quantities(spec: &mut Value) {
+    fn quantity(v: Option<&mut Value>) {
+        let Some(v) = v else {
+            return;
+        };
+        let q = match v {
+            Value::String(s) => quantity::Quantity::parse(s),
+            Value::Number(n) => quantity::Quantity::parse(&n.to_string()),
+            _ => None,
+        };
+        if let Some(q) = q {
+            *v = Value::String(q.comparable());
+        }
+    }
+    fn list(v: Option<&mut Value>) {
+        if let Some(m) = v.and_then(Value::as_object_mut) {
+            m.values_mut().for_each(|q| quantity(Some(q)));
+        }
+    }
+    fn requirements(v: Option<&mut Value>) {
+        if let Some(v) = v {
+            list(v.get_mut("limits"));
+            list(v.get_mut("requests"));
+        }
+    }
+    fn each(v: Option<&mut Value>, f: impl FnMut(&mut Value)) {
+        if let Some(a) = v.and_then(Value::as_array_mut) {
+            a.iter_mut().for_each(f);
+        }
+    }
+    fn divisor(field_ref: Option<&mut Value>) {
+        quantity(field_ref.and_then(|r| r.get_mut("divisor")));
+    }
+    fn files(source: Option<&mut Value>) {
+        each(source.and_then(|s| s.get_mut("items")), |f| {
+            divisor(f.get_mut("resourceFieldRef"));
+        });
+    }
+    for containers in ["containers", "initContainers", "ephemeralContainers"] {
+        each(spec.get_mut(containers), |c| {
+            requirements(c.get_mut("resources"));
+            each(c.get_mut("env"), |e| {
+                divisor(
+                    e.get_mut("valueFrom")
+                        .and_then(|f| f.get_mut("resourceFieldRef")),
+                );
+            });
+        });
+    }
+    list(spec.get_mut("overhead"));
+    requirements(spec.get_mut("resources"));
+    each(spec.get_mut("volumes"), |v| {
+        quantity(v.get_mut("emptyDir").and_then(|e| e.get_mut("sizeLimit")));
+        files(v.get_mut("downwardAPI"));
+        each(
+            v.get_mut("projected").and_then(|p| p.get_mut("sources")),
+            |s| files(s.get_mut("downwardAPI")),
+        );
+    });
 }
 
 /// Whether two optional JSON values are equal, counting absent, `null`, `{}` and `[]`

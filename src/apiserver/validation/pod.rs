@@ -5,13 +5,39 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
+use super::affinity::{validate_affinity, validate_topology_spread_constraints};
+use super::probes::{Probe, validate_lifecycle, validate_probe};
 use super::quantity::{self, Quantity};
+use super::security::{validate_pod_security_context, validate_security_context};
+use super::volumes::{container_resource_selector, object_field_selector, validate_volumes};
 use super::{
-    dns1123_label, idx, is_relaxed_env_var_name, is_valid_port_name, is_valid_port_num, items, key,
-    same, str_of, validate_labels,
+    dns1123_label, idx, is_config_map_key, is_relaxed_env_var_name, is_valid_port_name,
+    is_valid_port_num, items, key, label_name, normalize_quantities, same, str_of, validate_labels,
 };
 use crate::api::status::Cause;
 use crate::api::validation as names;
+
+/// Upstream `validEnvDownwardAPIFieldPathExpressions`, sorted.
+const ENV_FIELD_PATHS: &[&str] = &[
+    "metadata.name",
+    "metadata.namespace",
+    "metadata.uid",
+    "spec.nodeName",
+    "spec.serviceAccountName",
+    "status.hostIP",
+    "status.hostIPs",
+    "status.podIP",
+    "status.podIPs",
+];
+
+/// What a container validation needs from its pod spec.
+struct PodContext<'a> {
+    volumes: HashSet<&'a str>,
+    /// `terminationGracePeriodSeconds` (a sleep hook may not exceed it).
+    grace: Option<i64>,
+    /// `hostUsers`, true unless set false.
+    host_users: bool,
+}
 
 const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
 
@@ -63,7 +89,11 @@ pub(crate) fn validate_pod_template_spec(template: &Value, path: &str) -> Vec<Ca
 
 /// `ValidatePodSpec` (the parts implemented) at `path`.
 pub(crate) fn validate_pod_spec(spec: &Value, path: &str, out: &mut Vec<Cause>) {
-    let volumes = validate_volumes(&spec["volumes"], &format!("{path}.volumes"), out);
+    let ctx = PodContext {
+        volumes: validate_volumes(&spec["volumes"], &format!("{path}.volumes"), out),
+        grace: spec["terminationGracePeriodSeconds"].as_i64(),
+        host_users: spec["hostUsers"] != false,
+    };
     let containers = items(&spec["containers"]);
     let containers_path = format!("{path}.containers");
     if containers.is_empty() {
@@ -71,14 +101,68 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, out: &mut Vec<Cause>) 
     }
     let mut seen = HashSet::new();
     for (i, c) in containers.iter().enumerate() {
-        validate_container(c, &idx(&containers_path, i), &volumes, &mut seen, out);
+        let c_path = idx(&containers_path, i);
+        validate_container(c, &c_path, &ctx, out);
+        let name = str_of(&c["name"]);
+        if !seen.insert(name) {
+            out.push(Cause::duplicate(&format!("{c_path}.name"), name));
+        }
+        // Allowed for regular containers (and sidecars), forbidden for init containers.
+        container_hooks(c, &c_path, &ctx, out);
+        if !c["restartPolicy"].is_null() {
+            out.push(Cause::forbidden(
+                &format!("{c_path}.restartPolicy"),
+                "may not be set for non-init containers",
+            ));
+        }
     }
+    // Host ports may not repeat across the containers, which run together.
+    host_port_conflicts(containers, &containers_path, out);
     // Init container names must not repeat any container's name.
     let mut seen: HashSet<&str> = containers.iter().map(|c| str_of(&c["name"])).collect();
     let init_path = format!("{path}.initContainers");
     for (i, c) in items(&spec["initContainers"]).iter().enumerate() {
-        validate_container(c, &idx(&init_path, i), &volumes, &mut seen, out);
+        let c_path = idx(&init_path, i);
+        validate_container(c, &c_path, &ctx, out);
+        let mut restart_always = false;
+        if let Some(policy) = c["restartPolicy"].as_str() {
+            restart_always = policy == "Always";
+            if !restart_always {
+                out.push(Cause::not_supported(
+                    &format!("{c_path}.restartPolicy"),
+                    policy,
+                    &["Always"],
+                ));
+            }
+        }
+        let name = str_of(&c["name"]);
+        if seen.contains(name) {
+            out.push(Cause::duplicate(&format!("{c_path}.name"), name));
+        } else if !name.is_empty() {
+            seen.insert(name);
+        }
+        // Init containers run one by one: each is checked alone (and, as upstream
+        // does, reported as the list's first).
+        host_port_conflicts(std::slice::from_ref(c), &init_path, out);
+        if restart_always {
+            container_hooks(c, &c_path, &ctx, out);
+        } else {
+            for field in [
+                "lifecycle",
+                "livenessProbe",
+                "readinessProbe",
+                "startupProbe",
+            ] {
+                if !c[field].is_null() {
+                    out.push(Cause::forbidden(
+                        &format!("{c_path}.{field}"),
+                        "may not be set for init containers without restartPolicy=Always",
+                    ));
+                }
+            }
+        }
     }
+    host_network_ports(spec, &containers_path, out);
     one_of(
         &spec["restartPolicy"],
         &format!("{path}.restartPolicy"),
@@ -92,6 +176,32 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, out: &mut Vec<Cause>) 
         out,
     );
     validate_labels(&spec["nodeSelector"], &format!("{path}.nodeSelector"), out);
+    validate_pod_security_context(spec, path, out);
+    validate_affinity(&spec["affinity"], &format!("{path}.affinity"), out);
+    let gates_path = format!("{path}.readinessGates");
+    for (i, gate) in items(&spec["readinessGates"]).iter().enumerate() {
+        let condition = str_of(&gate["conditionType"]);
+        label_name(
+            condition,
+            &format!("{}.conditionType", idx(&gates_path, i)),
+            out,
+        );
+    }
+    let gates_path = format!("{path}.schedulingGates");
+    let mut gates = HashSet::new();
+    for (i, gate) in items(&spec["schedulingGates"]).iter().enumerate() {
+        let name = str_of(&gate["name"]);
+        let gate_path = idx(&gates_path, i);
+        label_name(name, &gate_path, out);
+        if !gates.insert(name) {
+            out.push(Cause::duplicate(&gate_path, name));
+        }
+    }
+    validate_topology_spread_constraints(
+        &spec["topologySpreadConstraints"],
+        &format!("{path}.topologySpreadConstraints"),
+        out,
+    );
     for (field, value) in [
         ("serviceAccountName", &spec["serviceAccountName"]),
         ("nodeName", &spec["nodeName"]),
@@ -121,6 +231,64 @@ pub(crate) fn validate_pod_spec(spec: &Value, path: &str, out: &mut Vec<Cause>) 
     validate_tolerations(&spec["tolerations"], &format!("{path}.tolerations"), out);
 }
 
+/// `checkHostPortConflicts`: a `protocol/hostIP/hostPort` used twice in `containers`.
+fn host_port_conflicts(containers: &[Value], path: &str, out: &mut Vec<Cause>) {
+    let mut used = HashSet::new();
+    for (ci, c) in containers.iter().enumerate() {
+        let ports_path = format!("{}.ports", idx(path, ci));
+        for (pi, p) in items(&c["ports"]).iter().enumerate() {
+            let port = p["hostPort"].as_i64().unwrap_or(0);
+            if port == 0 {
+                continue;
+            }
+            let key_ = format!("{}/{}/{port}", str_of(&p["protocol"]), str_of(&p["hostIP"]));
+            if used.contains(&key_) {
+                out.push(Cause::duplicate(
+                    &format!("{}.hostPort", idx(&ports_path, pi)),
+                    key_,
+                ));
+            } else {
+                used.insert(key_);
+            }
+        }
+    }
+}
+
+/// `validatePodHostNetworkDeps`: with `hostNetwork`, a container's host port (when
+/// set; defaulting fills it in) must be its container port.
+fn host_network_ports(spec: &Value, path: &str, out: &mut Vec<Cause>) {
+    if spec["hostNetwork"] != true {
+        return;
+    }
+    for (ci, c) in items(&spec["containers"]).iter().enumerate() {
+        let ports_path = format!("{}.ports", idx(path, ci));
+        for (pi, p) in items(&c["ports"]).iter().enumerate() {
+            let host = p["hostPort"].as_i64().unwrap_or(0);
+            if host != 0 && host != p["containerPort"].as_i64().unwrap_or(0) {
+                out.push(Cause::invalid(
+                    &format!("{}.hostPort", idx(&ports_path, pi)),
+                    host,
+                    "must match `containerPort` when `hostNetwork` is true",
+                ));
+            }
+        }
+    }
+}
+
+/// The lifecycle hooks and probes of a container that may have them.
+fn container_hooks(c: &Value, path: &str, ctx: &PodContext, out: &mut Vec<Cause>) {
+    let lifecycle = &c["lifecycle"];
+    if !lifecycle.is_null() {
+        validate_lifecycle(lifecycle, ctx.grace, &format!("{path}.lifecycle"), out);
+    }
+    for (kind, field) in Probe::ALL {
+        let probe = &c[field];
+        if !probe.is_null() {
+            validate_probe(probe, kind, ctx.grace, &format!("{path}.{field}"), out);
+        }
+    }
+}
+
 /// A string enum that defaulting fills in: absent is fine, `""` is Required, anything
 /// else outside `allowed` is NotSupported.
 pub(crate) fn one_of(v: &Value, path: &str, allowed: &[&str], out: &mut Vec<Cause>) {
@@ -132,31 +300,8 @@ pub(crate) fn one_of(v: &Value, path: &str, allowed: &[&str], out: &mut Vec<Caus
     }
 }
 
-/// `ValidateVolumes`: returns the names that are valid mount targets.
-fn validate_volumes<'a>(volumes: &'a Value, path: &str, out: &mut Vec<Cause>) -> HashSet<&'a str> {
-    let mut all = HashSet::new();
-    for (i, v) in items(volumes).iter().enumerate() {
-        let name = str_of(&v["name"]);
-        let name_path = format!("{}.name", idx(path, i));
-        if name.is_empty() {
-            out.push(Cause::required(&name_path, ""));
-        } else {
-            dns1123_label(name, &name_path, out);
-        }
-        if !all.insert(name) {
-            out.push(Cause::duplicate(&name_path, name));
-        }
-    }
-    all
-}
-
-fn validate_container<'a>(
-    c: &'a Value,
-    path: &str,
-    volumes: &HashSet<&str>,
-    seen: &mut HashSet<&'a str>,
-    out: &mut Vec<Cause>,
-) {
+/// `validateContainerCommon`: what every kind of container must satisfy.
+fn validate_container(c: &Value, path: &str, ctx: &PodContext, out: &mut Vec<Cause>) {
     let name = str_of(&c["name"]);
     let name_path = format!("{path}.name");
     if name.is_empty() {
@@ -175,22 +320,26 @@ fn validate_container<'a>(
     );
     validate_container_ports(&c["ports"], &format!("{path}.ports"), out);
     validate_env(&c["env"], &format!("{path}.env"), out);
+    validate_env_from(&c["envFrom"], &format!("{path}.envFrom"), out);
+    validate_volume_mounts(
+        &c["volumeMounts"],
+        &format!("{path}.volumeMounts"),
+        &ctx.volumes,
+        out,
+    );
     one_of(
         &c["imagePullPolicy"],
         &format!("{path}.imagePullPolicy"),
         &["Always", "IfNotPresent", "Never"],
         out,
     );
-    if !seen.insert(name) {
-        out.push(Cause::duplicate(&name_path, name));
-    }
-    validate_volume_mounts(
-        &c["volumeMounts"],
-        &format!("{path}.volumeMounts"),
-        volumes,
+    validate_resources(&c["resources"], &format!("{path}.resources"), out);
+    validate_security_context(
+        &c["securityContext"],
+        &format!("{path}.securityContext"),
+        ctx.host_users,
         out,
     );
-    validate_resources(&c["resources"], &format!("{path}.resources"), out);
 }
 
 fn validate_container_ports(ports: &Value, path: &str, out: &mut Vec<Cause>) {
@@ -233,15 +382,135 @@ fn validate_container_ports(ports: &Value, path: &str, out: &mut Vec<Cause>) {
     }
 }
 
+/// `ValidateEnv`: names (the relaxed rule) and `valueFrom`.
 fn validate_env(env: &Value, path: &str, out: &mut Vec<Cause>) {
     for (i, e) in items(env).iter().enumerate() {
-        let name_path = format!("{}.name", idx(path, i));
+        let e_path = idx(path, i);
+        let name_path = format!("{e_path}.name");
         let name = str_of(&e["name"]);
         if name.is_empty() {
             out.push(Cause::required(&name_path, ""));
+        } else {
+            for m in is_relaxed_env_var_name(name) {
+                out.push(Cause::invalid(&name_path, name, &m));
+            }
         }
-        for m in is_relaxed_env_var_name(name) {
-            out.push(Cause::invalid(&name_path, name, &m));
+        validate_env_value_from(e, &format!("{e_path}.valueFrom"), out);
+    }
+}
+
+/// `validateEnvVarValueFrom`: exactly one source, and no `value` beside it.
+fn validate_env_value_from(e: &Value, path: &str, out: &mut Vec<Cause>) {
+    let from = &e["valueFrom"];
+    if from.is_null() {
+        return;
+    }
+    let mut count = 0;
+    if !from["fieldRef"].is_null() {
+        count += 1;
+        object_field_selector(
+            &from["fieldRef"],
+            ENV_FIELD_PATHS,
+            &format!("{path}.fieldRef"),
+            out,
+        );
+    }
+    if !from["resourceFieldRef"].is_null() {
+        count += 1;
+        container_resource_selector(
+            &from["resourceFieldRef"],
+            &format!("{path}.resourceFieldRef"),
+            false,
+            out,
+        );
+    }
+    for field in ["configMapKeyRef", "secretKeyRef"] {
+        let selector = &from[field];
+        if selector.is_null() {
+            continue;
+        }
+        count += 1;
+        let p = format!("{path}.{field}");
+        let name = str_of(&selector["name"]);
+        for msg in names::is_dns1123_subdomain(name) {
+            out.push(Cause::invalid(&format!("{p}.name"), name, &msg));
+        }
+        let key_ = str_of(&selector["key"]);
+        let key_path = format!("{p}.key");
+        if key_.is_empty() {
+            out.push(Cause::required(&key_path, ""));
+        } else {
+            for msg in is_config_map_key(key_) {
+                out.push(Cause::invalid(&key_path, key_, &msg));
+            }
+        }
+    }
+    if count == 0 {
+        out.push(Cause::invalid(
+            path,
+            "",
+            "must specify one of: `fieldRef`, `resourceFieldRef`, `configMapKeyRef` or `secretKeyRef`",
+        ));
+    } else if !str_of(&e["value"]).is_empty() {
+        out.push(Cause::invalid(
+            path,
+            "",
+            "may not be specified when `value` is not empty",
+        ));
+    } else if count > 1 {
+        out.push(Cause::invalid(
+            path,
+            "",
+            "may not have more than one field specified at a time",
+        ));
+    }
+}
+
+/// `ValidateEnvFrom`: a valid prefix and exactly one of `configMapRef`, `secretRef`.
+fn validate_env_from(list: &Value, path: &str, out: &mut Vec<Cause>) {
+    for (i, e) in items(list).iter().enumerate() {
+        let e_path = idx(path, i);
+        let prefix = str_of(&e["prefix"]);
+        if !prefix.is_empty() {
+            for m in is_relaxed_env_var_name(prefix) {
+                out.push(Cause::invalid(&format!("{e_path}.prefix"), prefix, &m));
+            }
+        }
+        let mut count = 0;
+        for field in ["configMapRef", "secretRef"] {
+            let source = &e[field];
+            if source.is_null() {
+                continue;
+            }
+            count += 1;
+            let name_path = format!("{e_path}.{field}.name");
+            let name = str_of(&source["name"]);
+            if name.is_empty() {
+                out.push(Cause::required(&name_path, ""));
+            } else {
+                // Validated as a name prefix: a trailing dash is allowed.
+                let masked = match name.strip_suffix('-') {
+                    Some(rest) => format!("{rest}a"),
+                    None => name.to_string(),
+                };
+                for msg in names::is_dns1123_subdomain(&masked) {
+                    out.push(Cause::invalid(&name_path, name, &msg));
+                }
+            }
+        }
+        // Upstream reports these at the list's path, unindexed.
+        if count == 0 {
+            out.push(Cause::invalid(
+                path,
+                "",
+                "must specify one of: `configMapRef` or `secretRef`",
+            ));
+        } else if count > 1 {
+            out.push(Cause::invalid(
+                path,
+                "",
+                "may not have more than one field specified at a time",
+            ));
         }
     }
 }
@@ -453,7 +722,11 @@ fn validate_pod_spec_update(new: &Value, old: &Value, out: &mut Vec<Cause>) {
     }
     // Ephemeral containers change through their own subresource.
     munged["ephemeralContainers"] = old["ephemeralContainers"].clone();
-    if !same(&munged, old) {
+    // Quantities compare by value (`1` is `1000m`), as upstream's semantic equality.
+    let mut old_normal = old.clone();
+    normalize_quantities(&mut munged);
+    normalize_quantities(&mut old_normal);
+    if !same(&munged, &old_normal) {
         out.push(Cause::forbidden(
             "spec",
             &format!("pod updates may not change fields other than {UPDATABLE_POD_SPEC_FIELDS}"),

@@ -111,6 +111,12 @@ impl Quantity {
         })
     }
 
+    /// A string equal for equal quantities however written (`1Gi`, `1073741824`),
+    /// upstream's semantic equality (`Cmp == 0`).
+    pub fn comparable(&self) -> String {
+        format!("{}n", self.nanos)
+    }
+
     pub fn is_negative(&self) -> bool {
         self.nanos < 0
     }

@@ -14,7 +14,7 @@ pub(crate) fn is_empty(sel: &Value) -> bool {
         && items(&sel["matchExpressions"]).is_empty()
 }
 
-/// Upstream `ValidateLabelSelector` (without its options).
+/// Upstream `ValidateLabelSelector` (with `AllowInvalidLabelValueInSelector` false).
 pub(crate) fn validate(sel: &Value, path: &str, out: &mut Vec<Cause>) {
     validate_labels(&sel["matchLabels"], &format!("{path}.matchLabels"), out);
     let exprs = format!("{path}.matchExpressions");
@@ -47,6 +47,13 @@ pub(crate) fn validate(sel: &Value, path: &str, out: &mut Vec<Cause>) {
         let key = str_of(&req["key"]);
         for msg in names::is_qualified_name(key) {
             out.push(Cause::invalid(&format!("{p}.key"), key, &msg));
+        }
+        let values_path = format!("{p}.values");
+        for (vi, value) in values.iter().enumerate() {
+            let value = str_of(value);
+            for msg in names::is_valid_label_value(value) {
+                out.push(Cause::invalid(&idx(&values_path, vi), value, &msg));
+            }
         }
     }
 }

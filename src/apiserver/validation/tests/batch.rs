@@ -107,3 +107,180 @@ fn cron_parser_errors() {
         assert_eq!(parse_standard(spec).unwrap_err(), err, "{spec}");
     }
 }
+
+/// A stored Job as kelp keeps it: defaulted, with a generated selector, started.
+fn stored_job() -> Value {
+    let mut spec = job_spec(Some("Never"));
+    spec["template"]["spec"]["nodeSelector"] = json!({"disk": "ssd"});
+    json!({"metadata": {"name": "j"}, "spec": {
+        "completions": 2, "parallelism": 2, "completionMode": "NonIndexed", "suspend": false,
+        "backoffLimit": 6, "selector": {"matchLabels": {"a": "b"}},
+        "template": spec["template"],
+    }, "status": {"startTime": "2025-01-01T00:00:00Z"}})
+}
+
+#[test]
+fn job_update_rules() {
+    let old = stored_job();
+    let with = |base: &Value, f: &dyn Fn(&mut Value)| {
+        let mut j = base.clone();
+        f(&mut j);
+        j
+    };
+    let indexed = with(&old, &|j| j["spec"]["completionMode"] = json!("Indexed"));
+    let suspended = with(&old, &|j| {
+        j["spec"]["suspend"] = json!(true);
+        j["status"] = json!({});
+    });
+    let scheduling = |j: &mut Value| {
+        let t = &mut j["spec"]["template"];
+        t["metadata"]["labels"]["extra"] = json!("x");
+        t["metadata"]["annotations"] = json!({"note": "y"});
+        t["spec"]["nodeSelector"] = json!({"disk": "hdd"});
+        t["spec"]["tolerations"] = json!([{"key": "k", "operator": "Exists"}]);
+        t["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":
+            {"nodeSelectorTerms": [{"matchExpressions": [{"key": "z", "operator": "Exists"}]}]}}});
+    };
+    let immutable_template =
+        "spec.template: Invalid value: core.PodTemplateSpec{...}: field is immutable";
+    let cases: Vec<(&str, Value, Value, Vec<&str>)> = vec![
+        ("unchanged", old.clone(), old.clone(), vec![]),
+        (
+            "parallelism, suspend and backoff may change",
+            old.clone(),
+            with(&old, &|j| {
+                j["spec"]["parallelism"] = json!(5);
+                j["spec"]["suspend"] = json!(true);
+                j["spec"]["backoffLimit"] = json!(1);
+            }),
+            vec![],
+        ),
+        (
+            "completions of a NonIndexed job",
+            old.clone(),
+            with(&old, &|j| j["spec"]["completions"] = json!(3)),
+            vec!["spec.completions: Invalid value: 3: field is immutable"],
+        ),
+        (
+            "completions removed",
+            old.clone(),
+            with(&old, &|j| {
+                j["spec"].as_object_mut().unwrap().remove("completions");
+            }),
+            vec!["spec.completions: Invalid value: null: field is immutable"],
+        ),
+        (
+            "elastic Indexed job",
+            indexed.clone(),
+            with(&indexed, &|j| {
+                j["spec"]["completions"] = json!(4);
+                j["spec"]["parallelism"] = json!(4);
+            }),
+            vec![],
+        ),
+        (
+            "Indexed completions without parallelism",
+            indexed.clone(),
+            with(&indexed, &|j| j["spec"]["completions"] = json!(4)),
+            vec![
+                "spec.completions: Invalid value: 4: can only be modified in tandem with spec.parallelism",
+            ],
+        ),
+        (
+            "completion mode",
+            old.clone(),
+            with(&old, &|j| j["spec"]["completionMode"] = json!("Indexed")),
+            vec!["spec.completionMode: Invalid value: \"Indexed\": field is immutable"],
+        ),
+        (
+            "selector",
+            old.clone(),
+            with(&old, &|j| {
+                j["spec"]["selector"] = json!({"matchLabels": {"a": "b", "c": "d"}});
+                j["spec"]["template"]["metadata"]["labels"]["c"] = json!("d");
+            }),
+            vec![
+                "spec.selector: Invalid value: v1.LabelSelector{MatchLabels:map[string]string{\"a\":\"b\", \"c\":\"d\"}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}: field is immutable",
+                immutable_template,
+            ],
+        ),
+        (
+            "quantities compare by value",
+            with(&old, &|j| {
+                j["spec"]["template"]["spec"]["containers"][0]["resources"] =
+                    json!({"limits": {"cpu": 1, "memory": "1Gi"}});
+            }),
+            with(&old, &|j| {
+                j["spec"]["template"]["spec"]["containers"][0]["resources"] =
+                    json!({"limits": {"cpu": "1000m", "memory": "1073741824"}});
+            }),
+            vec![],
+        ),
+        (
+            "template image",
+            old.clone(),
+            with(&old, &|j| {
+                j["spec"]["template"]["spec"]["containers"][0]["image"] = json!("y")
+            }),
+            vec![immutable_template],
+        ),
+        (
+            "scheduling directives of a running job",
+            old.clone(),
+            with(&old, &scheduling),
+            vec![immutable_template],
+        ),
+        (
+            "scheduling directives of a suspended job that never started",
+            suspended.clone(),
+            with(&suspended, &scheduling),
+            vec![],
+        ),
+        (
+            "node affinity cleared on a suspended job",
+            with(&suspended, &scheduling),
+            suspended.clone(),
+            vec![],
+        ),
+        (
+            "other template fields of a suspended job",
+            suspended.clone(),
+            with(&suspended, &|j| {
+                scheduling(j);
+                j["spec"]["template"]["spec"]["containers"][0]["image"] = json!("y");
+            }),
+            vec![immutable_template],
+        ),
+        (
+            "failure policy, per-index backoff, managedBy",
+            old.clone(),
+            with(&old, &|j| {
+                j["spec"]["podFailurePolicy"] = json!({"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [1]}}]});
+                j["spec"]["backoffLimitPerIndex"] = json!(1);
+                j["spec"]["managedBy"] = json!("example.com/controller");
+            }),
+            vec![
+                "spec.podFailurePolicy: Invalid value: batch.PodFailurePolicy{...}: field is immutable",
+                "spec.backoffLimitPerIndex: Invalid value: 1: field is immutable",
+                "spec.managedBy: Invalid value: \"example.com/controller\": field is immutable",
+            ],
+        ),
+        (
+            "failure policy removed",
+            with(&old, &|j| {
+                j["spec"]["podFailurePolicy"] = json!({"rules": []});
+            }),
+            with(&old, &|j| {
+                j["spec"]["podFailurePolicy"] = Value::Null;
+            }),
+            vec!["spec.podFailurePolicy: Invalid value: null: field is immutable"],
+        ),
+    ];
+    for (name, before, after, want) in cases {
+        assert_eq!(
+            super::lines("batch", "Job", &after, Some(&before)),
+            want,
+            "case {name}"
+        );
+    }
+}

@@ -5,10 +5,15 @@ use serde_json::{Value, json};
 
 use super::validate;
 
+mod affinity;
 mod apps;
 mod batch;
 mod core;
+mod defaulted;
 mod pod;
+mod probes;
+mod security;
+mod volumes;
 
 /// Runs `validate` and renders causes as upstream's `field: message` lines.
 fn lines(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Vec<String> {
@@ -23,6 +28,20 @@ fn check(group: &str, kind: &str, cases: &[(&str, Value, &[&str])]) {
     for (name, obj, want) in cases {
         assert_eq!(lines(group, kind, obj, None), *want, "case {name}");
     }
+}
+
+/// A Pod with `spec`.
+fn pod(spec: Value) -> Value {
+    json!({"metadata": {"name": "p"}, "spec": spec})
+}
+
+/// A Pod whose one container `a` has `container`'s fields too.
+fn pod_with_container(container: Value) -> Value {
+    let mut c = json!({"name": "a", "image": "x"});
+    for (k, v) in container.as_object().into_iter().flatten() {
+        c[k] = v.clone();
+    }
+    pod(json!({"containers": [c]}))
 }
 
 /// A minimal valid pod spec with one container.

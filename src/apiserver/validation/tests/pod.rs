@@ -60,7 +60,6 @@ fn pod_create_rules() {
             &[
                 "spec.containers[0].env[1].name: Invalid value: \"A=B\": a valid environment variable name must consist only of printable ASCII characters other than '='",
                 "spec.containers[0].env[2].name: Required value",
-                "spec.containers[0].env[2].name: Invalid value: \"\": environment variable name must be non-empty",
             ],
         ),
         (
@@ -140,7 +139,8 @@ fn pod_create_rules() {
 #[test]
 fn pod_update_rules() {
     let old = pod(json!({
-        "containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80}]}],
+        "containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80}],
+            "resources": {"requests": {"cpu": "500m"}}}],
         "activeDeadlineSeconds": 100,
         "tolerations": [{"key": "k", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 5}],
     }));
@@ -165,6 +165,13 @@ fn pod_update_rules() {
                     .as_array_mut()
                     .unwrap()
                     .push(json!({"key": "j", "operator": "Exists"}));
+            }),
+            vec![],
+        ),
+        (
+            "resources rewritten as equal quantities",
+            with(&|p| {
+                p["spec"]["containers"][0]["resources"] = json!({"requests": {"cpu": "0.5"}});
             }),
             vec![],
         ),
@@ -202,4 +209,64 @@ fn pod_update_rules() {
     for (name, new, want) in cases {
         assert_eq!(lines("", "Pod", &new, Some(&old)), want, "case {name}");
     }
+}
+
+#[test]
+fn host_ports_and_gates() {
+    let ports = |p: serde_json::Value| json!({"name": "c", "image": "x", "ports": p});
+    let cases: &[(&str, serde_json::Value, &[&str])] = &[
+        (
+            "distinct host ports, gates",
+            pod(json!({
+                "containers": [
+                    {"name": "a", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80, "protocol": "TCP"}]},
+                    {"name": "b", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80, "protocol": "UDP"},
+                        {"containerPort": 81, "hostPort": 80, "protocol": "TCP", "hostIP": "10.0.0.1"}]},
+                ],
+                "initContainers": [{"name": "i", "image": "x", "ports": [{"containerPort": 80, "hostPort": 80, "protocol": "TCP"}]}],
+                "readinessGates": [{"conditionType": "example.com/ready"}],
+                "schedulingGates": [{"name": "example.com/quota"}],
+            })),
+            &[],
+        ),
+        (
+            "host port used twice",
+            pod(json!({
+                "containers": [
+                    {"name": "a", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8080, "protocol": "TCP"}]},
+                    {"name": "b", "image": "x", "ports": [{"containerPort": 81, "hostPort": 8080, "protocol": "TCP"}]},
+                ],
+                "initContainers": [
+                    {"name": "i", "image": "x"},
+                    {"name": "j", "image": "x", "ports": [{"containerPort": 1, "hostPort": 9, "protocol": "TCP"}, {"containerPort": 2, "hostPort": 9, "protocol": "TCP"}]},
+                ],
+            })),
+            &[
+                "spec.containers[1].ports[0].hostPort: Duplicate value: \"TCP//8080\"",
+                "spec.initContainers[0].ports[1].hostPort: Duplicate value: \"TCP//9\"",
+            ],
+        ),
+        (
+            "host network",
+            pod(json!({"hostNetwork": true, "containers": [ports(json!([
+                {"containerPort": 80, "hostPort": 80}, {"containerPort": 81, "hostPort": 82},
+            ]))]})),
+            &[
+                "spec.containers[0].ports[1].hostPort: Invalid value: 82: must match `containerPort` when `hostNetwork` is true",
+            ],
+        ),
+        (
+            "gates",
+            pod(json!({
+                "containers": [{"name": "a", "image": "x"}],
+                "readinessGates": [{"conditionType": "a/b/c"}],
+                "schedulingGates": [{"name": "g"}, {"name": "g"}],
+            })),
+            &[
+                "spec.readinessGates[0].conditionType: Invalid value: \"a/b/c\": a qualified name must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]') with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+                "spec.schedulingGates[1]: Duplicate value: \"g\"",
+            ],
+        ),
+    ];
+    check("", "Pod", cases);
 }
