@@ -470,7 +470,11 @@ impl ApiServer {
                 http::header::CONTENT_TYPE,
                 "application/openmetrics-text; version=1.0.0; charset=utf-8",
             )
-            .body(body::full(self.inner.metrics.render(status)))
+            .body(body::full(
+                self.inner
+                    .metrics
+                    .render(status, self.inner.watch_caches.stats()),
+            ))
             .expect("valid response")
     }
 
