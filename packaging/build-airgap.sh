@@ -1,13 +1,20 @@
 #!/bin/sh
 # Builds the airgap bundle: one tarball holding everything an offline install needs.
 #
-#   packaging/build-airgap.sh [--arch ARCH] [--binary PATH] [--images DIR] [--images-list FILE] [--output FILE]
+#   packaging/build-airgap.sh [--arch ARCH] [--binary PATH] [--images DIR] [--images-list FILE]
+#                             [--manifests DIR] [--output FILE]
 #
 #   --arch ARCH          x86_64 or aarch64 (amd64/arm64 accepted; default: this machine's)
 #   --binary PATH        the kelp binary (default $DIST/kelp-ARCH from packaging/build-release.sh)
 #   --images DIR         image archives to include: every *.tar, *.tar.gz, *.tgz, *.tar.zst in DIR
 #   --images-list FILE   image archives to include, one path a line (# comments; relative
 #                        paths are relative to FILE's directory); may be given with --images
+#   --manifests DIR      manifests for kelp server to deploy on the target: DIR's *.yaml, *.yml
+#                        and *.json files (not NAME.yaml when NAME.yaml.skip is beside it) go
+#                        to manifests/, which install.sh puts into <data-dir>/server/manifests;
+#                        images.txt lists the images they need, one per line, written by the
+#                        bundled binary (kelp airgap list-images), under qemu-user when it is
+#                        for another architecture (skipped, saying so, without qemu)
 #   --output FILE        default $DIST/kelp-airgap_<version>_<arch>.tar.gz (.tar without
 #                        compression); DIST is dist/ in this checkout unless set
 #
@@ -17,8 +24,9 @@
 # directory (<data-dir>/agent/images) for kelp to import at start.
 #
 # The bundle (kelp-<version>-<arch>/): kelp-<arch>, install.sh, uninstall.sh, config.yaml,
-# systemd/kelp.service, systemd/kelp-agent.service, images/, AIRGAP (marks an offline
-# install: install.sh then installs no packages and says what is missing), SHA256SUMS.
+# systemd/kelp.service, systemd/kelp-agent.service, images/, with --manifests manifests/
+# and images.txt, AIRGAP (marks an offline install: install.sh then installs no packages
+# and says what is missing), SHA256SUMS.
 # On the target: tar -xf kelp-airgap_*.tar.gz && sh kelp-*/install.sh
 set -eu
 
@@ -27,6 +35,7 @@ die() {
   printf '%s: error: %s\n' "$me" "$*" >&2
   exit 1
 }
+note() { printf '%s: %s\n' "$me" "$*" >&2; }
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -34,16 +43,18 @@ arch=$(uname -m)
 binary=""
 images_dir=""
 images_list=""
+manifests_dir=""
 output=""
 while [ $# -gt 0 ]; do
   case $1 in
-    --arch | --binary | --images | --images-list | --output)
+    --arch | --binary | --images | --images-list | --manifests | --output)
       [ $# -ge 2 ] || die "$1 needs a value"
       case $1 in
         --arch) arch=$2 ;;
         --binary) binary=$2 ;;
         --images) images_dir=$2 ;;
         --images-list) images_list=$2 ;;
+        --manifests) manifests_dir=$2 ;;
         --output) output=$2 ;;
       esac
       shift 2
@@ -126,11 +137,50 @@ if [ -n "$images_list" ]; then
 fi
 images=$(find "$b/images" -type f | wc -l)
 
+# Manifests, and the images they need as the bundled kelp reads them (the builder's
+# KELP_* variables and /etc/kelp/config.yaml kept out: the bundle's config.yaml instead).
+manifests_note=""
+if [ -n "$manifests_dir" ]; then
+  [ -d "$manifests_dir" ] || die "manifests directory $manifests_dir not found"
+  mkdir "$b/manifests"
+  for f in "$manifests_dir"/*; do
+    [ -f "$f" ] || continue
+    n=$(basename "$f")
+    case $n in *.yaml | *.yml | *.json) ;; *) continue ;; esac
+    if [ -e "$f.skip" ]; then
+      note "leaving out $n: $n.skip is beside it"
+      continue
+    fi
+    case $n in *[[:space:]]*) die "manifest names must not contain whitespace: $n" ;; esac
+    install -m 600 "$f" "$b/manifests/$n"
+  done
+  run=""
+  if "$b/kelp-$arch" --version >/dev/null 2>&1; then
+    :
+  elif command -v "qemu-$arch-static" >/dev/null && "qemu-$arch-static" "$b/kelp-$arch" --version >/dev/null 2>&1; then
+    run="qemu-$arch-static"
+  else
+    run=none
+    note "images.txt not written: the $arch binary does not run here (install qemu-user-static);" \
+      "on the target, kelp airgap list-images prints the images"
+  fi
+  if [ "$run" != none ]; then
+    # shellcheck disable=SC2086 # an empty $run vanishes
+    env -i PATH="$PATH" $run "$b/kelp-$arch" airgap list-images --config "$b/config.yaml" \
+      --manifests "$b/manifests" >"$b/images.txt" 2>"$stage/list-images.err" ||
+      die "kelp airgap list-images failed: $(cat "$stage/list-images.err")"
+    note "the manifests need $(wc -l <"$b/images.txt") images (images.txt); their archives go in --images"
+  fi
+  manifests_note="
+manifests/ ($(find "$b/manifests" -type f | wc -l) files) goes to kelp server's manifests directory
+(<data-dir>/server/manifests); images.txt lists the images they need."
+fi
+
 cat >"$b/AIRGAP" <<EOF
 kelp $version airgap bundle for $arch.
 install.sh in this directory installs offline: it installs no packages (containerd and
 runc must come from your own mirror or media; it says when they are missing) and copies
-images/ ($images image archives) to the agent's images directory.
+images/ ($images image archives) to the agent's images directory.$manifests_note
 EOF
 (cd "$b" && find . -type f ! -name SHA256SUMS | sed 's#^\./##' | LC_ALL=C sort | xargs sha256sum) >"$b/SHA256SUMS"
 

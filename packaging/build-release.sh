@@ -3,11 +3,15 @@
 # x86_64 and aarch64 (ARM64), into dist/ with a SHA256SUMS file, and checks each one
 # (statically linked, runs `--version`; the aarch64 one under qemu-user).
 #
-# Usage: packaging/build-release.sh [x86_64] [aarch64]     (default: both)
+# Usage: packaging/build-release.sh [--no-install] [x86_64] [aarch64]   (default: both)
+#        packaging/build-release.sh --install-deps [x86_64] [aarch64]
 #
 # x86_64 is built by the rustup toolchain. rustup has no aarch64 std here, so aarch64 is
 # built by Debian's rustc-web (/usr/bin/rustc) with libstd-rust-web-dev:arm64 and
-# linked by aarch64-linux-gnu-gcc. Missing Debian packages are installed (apt-get).
+# linked by aarch64-linux-gnu-gcc. Missing Debian packages are installed (apt-get)
+# first; `--install-deps` only does that and exits, and `--no-install` fails, naming
+# them, instead of installing (vendor/check.sh --release installs with the first, then
+# builds offline with the second, where apt-get could not reach a mirror).
 #
 # Environment:
 #   CARGO_TARGET_DIR   build directory (default: target/ in this checkout)
@@ -18,17 +22,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-arches=("$@")
-[ ${#arches[@]} -gt 0 ] || arches=(x86_64 aarch64)
-for a in "${arches[@]}"; do
+arches=()
+mode=build    # or deps: --install-deps
+install=yes   # no: --no-install
+for a in "$@"; do
   case "$a" in
-    x86_64 | aarch64) ;;
+    x86_64 | aarch64) arches+=("$a") ;;
+    --install-deps) mode=deps ;;
+    --no-install) install=no ;;
     *)
-      echo "build-release.sh: unknown architecture $a (x86_64 or aarch64)" >&2
+      echo "build-release.sh: unknown argument $a (x86_64, aarch64, --install-deps or --no-install)" >&2
       exit 64
       ;;
   esac
 done
+[ ${#arches[@]} -gt 0 ] || arches=(x86_64 aarch64)
+if [ "$mode" = deps ] && [ "$install" = no ]; then
+  echo "build-release.sh: --install-deps and --no-install contradict each other" >&2
+  exit 64
+fi
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 dist="${DIST:-$root/dist}"
@@ -45,6 +57,11 @@ apt_install() {
   local missing=() p
   for p in "$@"; do installed "$p" || missing+=("$p"); done
   [ ${#missing[@]} -gt 0 ] || return 0
+  if [ "$install" = no ]; then
+    echo "build-release.sh: missing Debian packages: ${missing[*]};" \
+      "install them first (packaging/build-release.sh --install-deps ${arches[*]})" >&2
+    exit 1
+  fi
   echo "build-release.sh: installing ${missing[*]}"
   if [[ " ${missing[*]}" == *:arm64* ]] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
     $sudo dpkg --add-architecture arm64
@@ -60,6 +77,10 @@ for a in "${arches[@]}"; do
   fi
 done
 apt_install file binutils
+if [ "$mode" = deps ]; then
+  echo "build-release.sh: the Debian packages for ${arches[*]} are installed"
+  exit 0
+fi
 
 if ! command -v cargo >/dev/null; then
   echo "build-release.sh: cargo not found; install Rust (https://rustup.rs) first" >&2

@@ -158,8 +158,8 @@ case ${1:-} in
 esac
 if [ "$cmd" = server ]; then unit=kelp.service env_name=kelp.env; else unit=kelp-agent.service env_name=kelp-agent.env; fi
 
-# kelp's data directory, where the airgap images go: as kelp will see it (flag, then
-# KELP_DATA_DIR, then config.yaml, then the default)
+# kelp's data directory, where the airgap images and manifests go: as kelp will see it
+# (flag, then KELP_DATA_DIR, then config.yaml, then the default)
 DATA_DIR=""
 prev=""
 for word in "$@"; do
@@ -352,6 +352,22 @@ if [ -d "$script_dir/images" ]; then
     case $name in *[[:space:]]*) die "image file names must not contain whitespace: $name" ;; esac
     put "$img" "$DATA_DIR/agent/images/$name" 644
   done
+fi
+
+# Airgap bundle: manifests for kelp server to deploy (mode 0600: they may hold Secrets).
+# Only a server deploys them; like the other files they are replaced when they differ, so
+# NAME.yaml.skip beside one on the target is how to keep kelp from applying it.
+if [ -d "$script_dir/manifests" ]; then
+  if [ "$cmd" = server ]; then
+    for m in "$script_dir"/manifests/*; do
+      [ -f "$m" ] || continue
+      name=$(basename "$m")
+      case $name in *[[:space:]]*) die "manifest file names must not contain whitespace: $name" ;; esac
+      put "$m" "$DATA_DIR/server/manifests/$name" 600
+    done
+  else
+    info "not installing the bundle's manifests: only a server deploys them"
+  fi
 fi
 
 # The manifest lists what this installer owns, for uninstall.sh; it is sorted, so a run

@@ -64,6 +64,7 @@ no_calls() { [ ! -s "$work/calls" ] || fail "$1 called: $(cat "$work/calls")"; }
 host_state() {
   for p in /usr/local/bin/kelp /usr/local/bin/kelp-uninstall.sh /usr/bin/kelp /etc/kelp/config.yaml \
     /etc/kelp/install.manifest /etc/kelp/kelp.env /etc/kelp/kelp-agent.env /var/lib/kelp/agent/images \
+    /var/lib/kelp/server/manifests \
     /etc/systemd/system/kelp.service /etc/systemd/system/kelp-agent.service \
     /lib/systemd/system/kelp.service /var/lib/dpkg/info/kelp.list; do
     if [ -e "$p" ]; then stat -c '%n %s %Y' "$p"; else echo "$p absent"; fi
@@ -365,13 +366,81 @@ mkdir "$img/dir" && cp "$img/pause.tar" "$img/dir/"
 cp "$img/pause.tar" "$img/extra.tar"
 printf '# archives for the bundle\nextra.tar  # relative to the list\n\n' >"$img/list"
 tar -C "$img" -cf "$img/bogus.tar" list
+# manifests to deploy: workloads of several kinds, a List, a skipped file, a non-manifest
+man=$work/manifests
+mkdir "$man"
+cat >"$man/apps.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: default}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers: [{name: init, image: "registry.test/busybox:1.36"}]
+      containers: [{name: web, image: "registry.test/web:2"}]
+---
+apiVersion: v1
+kind: List
+items:
+- apiVersion: apps/v1
+  kind: DaemonSet
+  metadata: {name: agent, namespace: kube-system}
+  spec:
+    selector: {matchLabels: {app: agent}}
+    template:
+      metadata: {labels: {app: agent}}
+      spec: {containers: [{name: a, image: "registry.test/web:2"}]}
+YAML
+cat >"$man/jobs.yml" <<'YAML'
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: backup, namespace: default}
+spec:
+  schedule: "0 3 * * *"
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers: [{name: b, image: "registry.test/backup@sha256:0123abcd"}]
+YAML
+printf '{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "s"}, "data": {"image": "no"}}\n' >"$man/settings.json"
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: off}\nspec: {containers: [{name: o, image: registry.test/off:1}]}\n' >"$man/off.yaml"
+: >"$man/off.yaml.skip"
+echo "not a manifest" >"$man/README.txt"
+want_images=$'registry.test/backup@sha256:0123abcd\nregistry.test/busybox:1.36\nregistry.test/web:2'
+# kelp itself: the images of the files kelp server would deploy, sorted and unique
+list_images() { "$bin" airgap list-images --config /dev/null "$@"; }
+out=$(list_images --manifests "$man" 2>"$work/err") || fail "list-images: $(cat "$work/err")"
+[ "$out" = "$want_images" ] || fail "kelp airgap list-images printed: $out"
+[ ! -s "$work/err" ] || fail "kelp airgap list-images said: $(cat "$work/err")"
+out=$(list_images --manifests "$man" --disable apps) || fail "list-images --disable"
+[ "$out" = registry.test/backup@sha256:0123abcd ] || fail "kelp airgap list-images --disable apps printed: $out"
+out=$(list_images --manifests "$work/none" 2>"$work/err") || fail "list-images (no directory)"
+[ -z "$out" ] || fail "list-images of a missing directory printed: $out"
+contains "$work/err" "$work/none"
+mkdir "$work/badman"
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {containers: [\n' >"$work/badman/broken.yaml"
+rc=0
+list_images --manifests "$work/badman" >"$work/out" 2>"$work/err" || rc=$?
+[ "$rc" = 1 ] || fail "list-images of a broken manifest exited $rc"
+contains "$work/err" "$work/badman/broken.yaml"
+ok "kelp airgap list-images: workloads and Lists, .skip and --disable honoured, no directory is empty, a broken file is named"
+
 name=kelp-$version-$arch
 bundle=$work/dist/kelp-airgap_${version}_$arch.tar
 if packaging/build-airgap.sh --arch "$deb_arch" --binary "$bin" --images-list <(echo "$img/bogus.tar") --output "$work/x.tar" >"$work/out" 2>&1; then
   fail "build-airgap.sh accepted a tarball that is not an image archive"
 fi
+if packaging/build-airgap.sh --arch "$arch" --binary "$bin" --manifests "$work/badman" --output "$work/x.tar" >"$work/out" 2>&1; then
+  fail "build-airgap.sh accepted a manifest that does not parse"
+fi
+contains "$work/out" "broken.yaml"
 out=$(KELP_AIRGAP_COMPRESSION=none packaging/build-airgap.sh --arch "$arch" --binary "$bin" --images "$img/dir" \
-  --images-list "$img/list" --output "$bundle") || fail "build-airgap.sh"
+  --images-list "$img/list" --manifests "$man" --output "$bundle" 2>"$work/err") || fail "build-airgap.sh: $(cat "$work/err")"
+contains "$work/err" "leaving out off.yaml"
 { [ "$out" = "$bundle" ] && [ -f "$bundle" ]; } || fail "build-airgap.sh wrote $out"
 tar -tvf "$bundle" | awk '{ print $1, $2, $6 }' | LC_ALL=C sort -k3 >"$work/bundle.list"
 diff -u - "$work/bundle.list" >"$work/diff" <<EOF || fail "the airgap bundle's files:
@@ -380,11 +449,16 @@ drwxr-xr-x 0/0 $name/
 -rw-r--r-- 0/0 $name/AIRGAP
 -rw-r--r-- 0/0 $name/SHA256SUMS
 -rw-r--r-- 0/0 $name/config.yaml
+-rw-r--r-- 0/0 $name/images.txt
 drwxr-xr-x 0/0 $name/images/
 -rw-r--r-- 0/0 $name/images/extra.tar
 -rw-r--r-- 0/0 $name/images/pause.tar
 -rwxr-xr-x 0/0 $name/install.sh
 -rwxr-xr-x 0/0 $name/kelp-$arch
+drwxr-xr-x 0/0 $name/manifests/
+-rw------- 0/0 $name/manifests/apps.yaml
+-rw------- 0/0 $name/manifests/jobs.yml
+-rw------- 0/0 $name/manifests/settings.json
 drwxr-xr-x 0/0 $name/systemd/
 -rw-r--r-- 0/0 $name/systemd/kelp-agent.service
 -rw-r--r-- 0/0 $name/systemd/kelp.service
@@ -396,12 +470,14 @@ tar -C "$work/bx" -xf "$bundle"
 same "$bin" "$work/bx/$name/kelp-$arch"
 same packaging/install.sh "$work/bx/$name/install.sh"
 same systemd/kelp.service "$work/bx/$name/systemd/kelp.service"
+same "$man/apps.yaml" "$work/bx/$name/manifests/apps.yaml"
+[ "$(cat "$work/bx/$name/images.txt")" = "$want_images" ] || fail "the bundle's images.txt: $(cat "$work/bx/$name/images.txt")"
 # the default (gzip) bundle with no images, built from a tiny stand-in binary
 printf '#!/bin/sh\necho kelp 0.0.0\n' >"$work/tiny"
 chmod 755 "$work/tiny"
 out=$(packaging/build-airgap.sh --arch aarch64 --binary "$work/tiny" --output "$work/dist/tiny.tar.gz") || fail "build-airgap.sh (gzip)"
 grep -qx "kelp-$version-aarch64/kelp-aarch64" <<<"$(tar -tzf "$out")" || fail "gzip bundle has no kelp-aarch64"
-ok "airgap bundle: files, modes, checksums; image archives from a dir and a list; non-images refused"
+ok "airgap bundle: files, modes, checksums; image archives from a dir and a list; non-images refused; manifests and images.txt"
 
 # installing from the unpacked bundle: binary found beside install.sh, images installed
 e=$work/e
@@ -414,17 +490,33 @@ d 755 var/lib/kelp
 d 755 var/lib/kelp/agent
 d 755 var/lib/kelp/agent/images
 f 644 var/lib/kelp/agent/images/pause.tar
-f 644 var/lib/kelp/agent/images/extra.tar"
+f 644 var/lib/kelp/agent/images/extra.tar
+d 755 var/lib/kelp/server
+d 755 var/lib/kelp/server/manifests
+f 600 var/lib/kelp/server/manifests/apps.yaml
+f 600 var/lib/kelp/server/manifests/jobs.yml
+f 600 var/lib/kelp/server/manifests/settings.json"
 same "$bin" "$e/usr/local/bin/kelp"
 same "$img/pause.tar" "$e/var/lib/kelp/agent/images/pause.tar"
+same "$man/jobs.yml" "$e/var/lib/kelp/server/manifests/jobs.yml"
+# kelp finds the installed manifests below its data dir
+out=$(list_images --data-dir "$e/var/lib/kelp") || fail "list-images of the installed manifests"
+[ "$out" = "$want_images" ] || fail "list-images of the installed manifests printed: $out"
 before=$(listing "$e")
 sleep 1
 sh "$work/bx/$name/install.sh" --destdir "$e" >"$work/out" 2>&1 || fail "bundle install.sh (2nd)"
 [ "$before" = "$(listing "$e")" ] || fail "the second bundle install changed files"
 "$e/usr/local/bin/kelp-uninstall.sh" --destdir "$e" >"$work/out" 2>&1 || fail "uninstall.sh (bundle): $(cat "$work/out")"
 [ -z "$(files_of "$e")" ] || fail "uninstall.sh (bundle) left: $(files_of "$e")"
+# an agent gets the images, not the manifests: only a server deploys them
+e2=$work/e2
+mkdir "$e2"
+sh "$work/bx/$name/install.sh" --destdir "$e2" agent >"$work/out" 2>&1 || fail "bundle install.sh agent: $(cat "$work/out")"
+[ -f "$e2/var/lib/kelp/agent/images/pause.tar" ] || fail "the agent install has no images"
+[ ! -e "$e2/var/lib/kelp/server" ] || fail "the agent install wrote $(find "$e2/var/lib/kelp/server")"
+contains "$work/out" "only a server deploys them"
 no_calls "the airgap install"
-ok "airgap bundle: install.sh installs the binary beside it and the images, idempotently; uninstall.sh removes all"
+ok "airgap bundle: install.sh installs the binary beside it, the images and (server) the manifests, idempotently; uninstall.sh removes all"
 
 # ---- 9. uninstall.sh's runtime cleanup, in a private network and mount namespace ----------
 

@@ -1,13 +1,15 @@
 //! The `kelp` binary: parses the command line, builds a validated config and hands it to
 //! the library ([`kelp::server::run`]). Nothing else lives here.
 
+use std::collections::BTreeSet;
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, FromArgMatches, Parser, Subcommand};
 use kelp::server::config::{self, AgentConfig, AgentFlags, ConfigError, ServerConfig, ServerFlags};
 
 /// sysexits.h: the command was used incorrectly (bad flag, config or environment).
@@ -56,6 +58,56 @@ enum Command {
     },
     /// Report whether this host can run kelp (kernel, cgroups, containerd, iptables)
     CheckConfig(kelp::checkconfig::CheckConfigFlags),
+    /// Offline (airgapped) installs: what a node needs that kelp does not ship
+    Airgap {
+        #[command(subcommand)]
+        command: AirgapCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AirgapCommand {
+    /// Print the container images the auto-deployed manifests need, one per line
+    ///
+    /// Every image named by the containers, init containers and ephemeral containers of
+    /// the Pods, pod templates (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job,
+    /// CronJob, ReplicationController, PodTemplate) and Lists in the manifests `kelp
+    /// server` deploys from <data-dir>/server/manifests (NAME.yaml.skip and --disable NAME
+    /// leave NAME.yaml out), sorted and unique, as written in the manifests: pull them
+    /// (`ctr image pull`, `docker pull`) and put their archives in the agent's images
+    /// directory, <data-dir>/agent/images (the airgap bundle's images/).
+    ///
+    /// kelp itself needs no image: by design its node agent runs pods through
+    /// containerd's own API (no pause image) and cluster DNS runs inside kelp.
+    ///
+    /// A manifest that does not parse is an error naming it (exit 1); no manifests
+    /// directory is an empty list.
+    ListImages(ListImagesFlags),
+}
+
+/// Flags of `kelp airgap list-images`: the directory and the disabled names are found
+/// as `kelp server` finds them (flag < `KELP_*` < config file < default).
+#[derive(Args)]
+struct ListImagesFlags {
+    /// Read the manifests in DIR instead of <data-dir>/server/manifests (.skip files and
+    /// --disable still count)
+    #[arg(long, value_name = "DIR", conflicts_with = "data_dir")]
+    manifests: Option<PathBuf>,
+    /// Data directory whose server/manifests to read, as for `kelp server` [default:
+    /// /var/lib/kelp] [env: KELP_DATA_DIR]
+    #[arg(long, value_name = "PATH")]
+    data_dir: Option<String>,
+    /// YAML config file to take data-dir and disable from, as for `kelp server`
+    /// [default: /etc/kelp/config.yaml] [env: KELP_CONFIG]
+    #[arg(long, value_name = "PATH")]
+    config: Option<String>,
+    /// Manifests to leave out, as for `kelp server` (repeatable; comma-separated) [env:
+    /// KELP_DISABLE]
+    #[arg(long, value_name = "NAME")]
+    disable: Vec<String>,
+    /// Manifest files to read instead of a directory: every document in them counts
+    #[arg(value_name = "FILE", conflicts_with_all = ["manifests", "data_dir", "config", "disable"])]
+    files: Vec<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -107,6 +159,9 @@ fn main() -> ExitCode {
         }),
         Command::Kubectl { args } => kubectl(args, &env),
         Command::CheckConfig(flags) => kelp::checkconfig::run(flags, &env),
+        Command::Airgap {
+            command: AirgapCommand::ListImages(flags),
+        } => list_images(flags, &env),
     }
 }
 
@@ -134,6 +189,64 @@ fn server(flags: ServerFlags, env: &dyn Fn(&str) -> Option<String>) -> ExitCode 
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("kelp: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `kelp airgap list-images`: the images on stdout, one per line.
+fn list_images(flags: ListImagesFlags, env: &dyn Fn(&str) -> Option<String>) -> ExitCode {
+    use kelp::controllers::images;
+    let found = if !flags.files.is_empty() {
+        images::in_files(&flags.files)
+    } else {
+        // The directory and --disable exactly as `kelp server` resolves them from the same
+        // flags, environment and config file.
+        let mut argv = vec!["list-images".to_string()];
+        argv.extend(flags.data_dir.iter().map(|d| format!("--data-dir={d}")));
+        argv.extend(flags.config.iter().map(|c| format!("--config={c}")));
+        argv.extend(flags.disable.iter().map(|d| format!("--disable={d}")));
+        let server_flags = ServerFlags::augment_args(clap::Command::new("list-images"))
+            .try_get_matches_from(argv)
+            .and_then(|m| ServerFlags::from_arg_matches(&m));
+        let server_flags = match server_flags {
+            Ok(f) => f,
+            Err(err) => {
+                eprintln!("kelp: {err}");
+                return ExitCode::from(EX_USAGE);
+            }
+        };
+        let cfg = match ServerConfig::load(server_flags, env) {
+            Ok(cfg) => cfg,
+            Err(err) => return usage_error(err),
+        };
+        let dir = flags
+            .manifests
+            .unwrap_or_else(|| kelp::server::manifests_dir(&cfg.data_dir));
+        images::in_dir(&dir, &cfg.disable).map(|found| {
+            found.unwrap_or_else(|| {
+                eprintln!(
+                    "kelp: no manifests directory {}: no images needed",
+                    dir.display()
+                );
+                BTreeSet::new()
+            })
+        })
+    };
+    match found {
+        Ok(images) => {
+            let mut stdout = std::io::stdout().lock();
+            // a closed stdout (`| head`) is the reader's choice, not a failure
+            for image in images {
+                if writeln!(stdout, "{image}").is_err() {
+                    break;
+                }
+            }
+            let _ = stdout.flush();
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("kelp: {err}");
             ExitCode::FAILURE
         }
     }

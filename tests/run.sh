@@ -10,7 +10,7 @@ sudo=""
 # Debian packages the build and tests use: protoc (gRPC code generation for the
 # etcd benchmark client), etcd (the benchmark peer), and for the packaging test
 # (packaging/test-install.sh) nftables, iptables, containerd, runc, busybox and
-# shellcheck.
+# the shellcheck linter. (The release builds install their own: see below.)
 need=()
 command -v protoc >/dev/null || need+=(protobuf-compiler)
 command -v etcd >/dev/null || need+=(etcd-server)
@@ -41,14 +41,15 @@ cargo test --lib --bins --tests
 # packaging: install.sh/uninstall.sh into temporary roots and private namespaces,
 # systemd-analyze verify of the units, the .deb and the airgap bundle
 packaging/test-install.sh "${CARGO_TARGET_DIR:-target}/debug/kelp"
-# the offline build: every dependency vendored outside the checkout (cached by
-# Cargo.lock) type-checks with no network; the filterer keeps Linux crates only
+# the release binaries, built offline: every dependency is vendored outside the
+# checkout (cached by Cargo.lock; the filterer keeps Linux crates only), the Debian
+# packages the build needs are installed while the network is up, then
+# packaging/build-release.sh builds the static x86_64 and aarch64 binaries (fat LTO;
+# aarch64 with Debian's rustc-web) into dist/ with no network and a fresh CARGO_HOME,
+# checks them and runs them (aarch64 under qemu-user). The tests and benches are not
+# compiled offline here (plain vendor/check.sh does that: cargo check --all-targets).
 command -v cargo-vendor-filterer >/dev/null || cargo install --locked --quiet cargo-vendor-filterer
-VENDOR_CHECK_AARCH64=0 vendor/check.sh
-# the static x86_64 release binary (fat LTO) into dist/, checked and run; the aarch64
-# release build (packaging/build-release.sh aarch64, ~20 min on 2 cores) is left to
-# release time to keep CI inside its budget
-packaging/build-release.sh x86_64
+vendor/check.sh --release x86_64 aarch64
 # the unit tests and the in-process tests/it cases built for aarch64 with Debian's
 # toolchain (installed when missing), run under qemu-user, in their own target dir
 CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/cross" packaging/test-aarch64.sh

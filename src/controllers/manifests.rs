@@ -53,6 +53,8 @@ pub struct Record {
 pub struct Manifest {
     /// The file name without its extension: `coredns` for `coredns.yaml`.
     pub name: String,
+    /// The file, `dir` joined with its name.
+    pub path: PathBuf,
     pub checksum: String,
     /// The objects, in file order (`List` kinds flattened); `Err` if the file does not
     /// parse, which applies and deletes nothing for it.
@@ -66,17 +68,30 @@ pub struct Scan {
     pub skipped: BTreeSet<String>,
 }
 
-/// Reads `dir`. A missing directory has no manifests.
+impl Scan {
+    /// Whether the deployer applies `m`: neither disabled (`--disable NAME`, treated as
+    /// absent) nor skipped (`NAME.yaml.skip`, left alone).
+    pub fn deploys(&self, m: &Manifest, disabled: &[String]) -> bool {
+        !disabled.contains(&m.name) && !self.skipped.contains(&m.name)
+    }
+}
+
+/// Reads `dir`. A missing directory has no manifests. An error names the directory or
+/// the file.
 pub fn scan(dir: &Path) -> std::io::Result<Scan> {
+    let at = |p: &Path| {
+        let p = p.display().to_string();
+        move |e: std::io::Error| std::io::Error::new(e.kind(), format!("{p}: {e}"))
+    };
     let mut out = Scan::default();
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => return Err(e),
+        Err(e) => return Err(at(dir)(e)),
     };
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     for entry in entries {
-        let entry = entry?;
+        let entry = entry.map_err(at(dir))?;
         let file = entry.file_name().to_string_lossy().into_owned();
         if file.starts_with('.') {
             continue;
@@ -88,18 +103,19 @@ pub fn scan(dir: &Path) -> std::io::Result<Scan> {
             continue;
         }
         if let Some(name) = manifest_name(&file)
-            && entry.file_type()?.is_file()
+            && entry.file_type().map_err(at(&entry.path()))?.is_file()
         {
             files.push((key(name), entry.path()));
         }
     }
     files.sort();
     for (name, path) in files {
-        let bytes = std::fs::read(&path)?;
+        let bytes = std::fs::read(&path).map_err(at(&path))?;
         out.manifests.push(Manifest {
             name,
             checksum: checksum(&bytes),
             objects: parse(&bytes),
+            path,
         });
     }
     Ok(out)
@@ -182,7 +198,7 @@ pub fn plan(scan: &Scan, disabled: &[String], records: &BTreeMap<String, Record>
             continue;
         }
         present.insert(m.name.clone());
-        if scan.skipped.contains(&m.name) {
+        if !scan.deploys(m, disabled) {
             continue;
         }
         let Ok(objects) = &m.objects else { continue };
@@ -389,7 +405,8 @@ fn key(name: &str) -> String {
         .collect()
 }
 
-fn describe(o: &ObjectRef) -> String {
+/// `Kind namespace/name`, or `Kind name` for a cluster-scoped object.
+pub(crate) fn describe(o: &ObjectRef) -> String {
     match &o.namespace {
         Some(ns) => format!("{} {}/{}", o.kind, ns, o.name),
         None => format!("{} {}", o.kind, o.name),
@@ -459,6 +476,7 @@ mod tests {
     fn manifest(name: &str, yaml: &str) -> Manifest {
         Manifest {
             name: name.into(),
+            path: PathBuf::from(format!("{name}.yaml")),
             checksum: checksum(yaml.as_bytes()),
             objects: parse(yaml.as_bytes()),
         }
@@ -553,6 +571,7 @@ mod tests {
     fn a_file_that_does_not_parse_changes_nothing() {
         let bad = Manifest {
             name: "bad".into(),
+            path: PathBuf::from("bad.yaml"),
             checksum: "x".into(),
             objects: Err("nope".into()),
         };

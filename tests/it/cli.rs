@@ -18,6 +18,7 @@ fn help_lists_every_subcommand() {
         "token",
         "kubectl",
         "check-config",
+        "airgap",
     ] {
         assert!(help.contains(sub), "--help does not list {sub}:\n{help}");
     }
@@ -390,4 +391,116 @@ fn check_config_fails_when_the_server_would_refuse_the_configuration() {
     // the data dir still comes from KELP_DATA_DIR
     let disk = checks.iter().find(|c| c.1 == "disk space").unwrap();
     assert!(disk.2.contains(&format!("on {data}")), "{disk:?}");
+}
+
+#[test]
+fn airgap_list_images_reads_the_manifests_the_server_would_deploy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let manifests = data.join("server").join("manifests");
+    std::fs::create_dir_all(&manifests).unwrap();
+    let pod = |name: &str, images: &[&str]| {
+        let containers: Vec<String> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| format!("{{name: c{i}, image: '{image}'}}"))
+            .collect();
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec: {{containers: [{}]}}\n",
+            containers.join(", ")
+        )
+    };
+    let write = |dir: &Path, file: &str, text: &str| std::fs::write(dir.join(file), text).unwrap();
+    write(&manifests, "a.yaml", &pod("a", &["r.io/a:1", "nginx"]));
+    write(&manifests, "b.yaml", &pod("b", &["r.io/b:1", "nginx"]));
+    write(&manifests, "c.yaml", &pod("c", &["r.io/c:1"]));
+    write(&manifests, "c.yaml.skip", "");
+    let config = tmp.path().join("config.yaml");
+    std::fs::write(
+        &config,
+        format!("data-dir: {}\ndisable: [b]\n", data.display()),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec!["airgap", "list-images"];
+        all.extend(args);
+        let mut cmd = kelp(&all);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        (out.status.code(), stdout, stderr)
+    };
+    let (b_yaml, c_yaml) = (manifests.join("b.yaml"), manifests.join("c.yaml"));
+    // (flags, environment, the images printed)
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        // data-dir and disable from the config file; c.yaml is skipped
+        (vec!["--config", config], vec![], "nginx\nr.io/a:1\n"),
+        // the environment replaces the file's list, a flag the environment's
+        (
+            vec!["--config", config],
+            vec![("KELP_DISABLE", "a")],
+            "nginx\nr.io/b:1\n",
+        ),
+        (
+            vec!["--config", config, "--disable="],
+            vec![("KELP_DISABLE", "a")],
+            "nginx\nr.io/a:1\nr.io/b:1\n",
+        ),
+        // KELP_CONFIG names the file as --config does
+        (vec![], vec![("KELP_CONFIG", config)], "nginx\nr.io/a:1\n"),
+        // --manifests replaces the directory; --disable still counts
+        (
+            vec!["--manifests", manifests.to_str().unwrap(), "--disable", "a"],
+            vec![],
+            "nginx\nr.io/b:1\n",
+        ),
+        // named files: every document, no .skip or --disable
+        (
+            vec![c_yaml.to_str().unwrap(), b_yaml.to_str().unwrap()],
+            vec![],
+            "nginx\nr.io/b:1\nr.io/c:1\n",
+        ),
+    ];
+    for (args, env, want) in &cases {
+        let (code, stdout, stderr) = run(args, env);
+        assert_eq!(code, Some(0), "{args:?} {env:?}: {stderr}");
+        assert_eq!(stdout, *want, "{args:?} {env:?}");
+        assert_eq!(stderr, "", "{args:?} {env:?}");
+    }
+
+    // no manifests directory: nothing needed, and a note saying where it looked
+    let empty = tmp.path().join("empty");
+    let (code, stdout, stderr) = run(&["--data-dir", empty.to_str().unwrap()], &[]);
+    assert_eq!((code, stdout.as_str()), (Some(0), ""), "{stderr}");
+    let looked = empty.join("server").join("manifests");
+    assert!(stderr.contains(&looked.display().to_string()), "{stderr}");
+
+    // a manifest that does not parse: exit 1, naming the file
+    write(&manifests, "d.yaml", "kind: [\n");
+    let (code, stdout, stderr) = run(&["--config", config], &[]);
+    assert_eq!((code, stdout.as_str()), (Some(1), ""), "{stderr}");
+    let bad = manifests.join("d.yaml").display().to_string();
+    assert!(stderr.contains(&bad), "{stderr}");
+    assert_eq!(
+        stderr.trim_end().lines().count(),
+        1,
+        "not one line: {stderr}"
+    );
+
+    // a configuration the server would refuse: exit 64, as `kelp server`
+    let (code, _, stderr) = run(
+        &["--config", config],
+        &[("KELP_CLUSTER_DNS", "192.168.1.1")],
+    );
+    assert_eq!(code, Some(64), "{stderr}");
+    assert!(stderr.contains("cluster-dns"), "{stderr}");
+    // files and a directory at once are a usage error
+    let (code, _, _) = run(&["--manifests", "/x", "/y.yaml"], &[]);
+    assert_eq!(code, Some(64));
 }
