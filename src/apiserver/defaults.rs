@@ -111,6 +111,9 @@ pub fn apply(info: &ResourceInfo, obj: &mut Value) {
             }
         }
         ("discovery.k8s.io", "EndpointSlice") => each(obj, "ports", tcp),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            crate::apiserver::crd::set_defaults(obj)
+        }
         ("apps", "Deployment") if spec_of(obj) => {
             let spec = &mut obj["spec"];
             set(spec, "replicas", json!(1));

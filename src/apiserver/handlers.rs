@@ -16,7 +16,7 @@ use super::registry::{
     DeleteOptions, DeleteOutcome, Filter, ListOptions, WriteOptions, meta_str, prefix,
 };
 use super::request::{ResourceRequest, Verb};
-use super::watch_cache::{CachedList, Freshness};
+use super::watch_cache::Freshness;
 use super::{ApiServer, Body, json_response, path_not_found, strategy, table, watch};
 
 mod fields;
@@ -572,21 +572,17 @@ fn decode_continue(
 
 /// A list from the watch cache, streamed: each item's JSON is the cache's own bytes,
 /// written out in chunks rather than copied into one buffer.
-fn cached_list_response(info: &ResourceInfo, list: CachedList) -> Response<Body> {
+fn cached_list_response(info: &ResourceInfo, revision: i64, items: Vec<Bytes>) -> Response<Body> {
     let head = format!(
         "{{\"kind\":\"{}List\",\"apiVersion\":\"{}\",\"metadata\":{{\"resourceVersion\":\"{}\"}},\"items\":[",
         info.kind,
         info.api_version(),
-        list.revision
+        revision
     );
     Response::builder()
         .status(StatusCode::OK)
         .header(http::header::CONTENT_TYPE, "application/json")
-        .body(super::body::json_array(
-            head.into(),
-            list.items.iter().map(|o| o.json.clone()).collect(),
-            b"]}\n",
-        ))
+        .body(super::body::json_array(head.into(), items, b"]}\n"))
         .expect("valid response")
 }
 
@@ -682,10 +678,26 @@ async fn list(
             .list(info, namespace, &filter, freshness)
             .await
         {
+            let converter = api.inner.registry.conversions().for_resource(info);
             return Ok(match out {
-                Output::Json => cached_list_response(info, cached),
+                Output::Json => {
+                    let items = match &converter {
+                        Some(c) => cached
+                            .items
+                            .iter()
+                            .map(|o| c.bytes_to_request(&o.json))
+                            .collect::<Result<Vec<_>, _>>()?,
+                        None => cached.items.iter().map(|o| o.json.clone()).collect(),
+                    };
+                    cached_list_response(info, cached.revision, items)
+                }
                 Output::Table(include) => {
-                    let items: Vec<Value> = cached.items.iter().map(|o| o.value()).collect();
+                    let mut items: Vec<Value> = cached.items.iter().map(|o| o.value()).collect();
+                    if let Some(c) = &converter {
+                        for item in &mut items {
+                            c.to_request(item)?;
+                        }
+                    }
                     let metadata = json!({"resourceVersion": cached.revision.to_string()});
                     ok_json(StatusCode::OK, &printer.table(&items, metadata, include))
                 }

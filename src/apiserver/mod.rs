@@ -13,6 +13,7 @@
 pub mod allocator;
 mod body;
 pub mod client;
+pub mod conversion;
 pub mod crd;
 pub mod defaults;
 mod discovery;
@@ -398,12 +399,26 @@ impl ApiServer {
         let mut crds = Vec::with_capacity(listed.items.len());
         for c in listed.items {
             let deleting = registry::meta_str(&c, "deletionTimestamp").is_some();
-            if crd::is_established(&c) || deleting {
+            let new_storage = crd::unrecorded_storage_version(&c);
+            if deleting || (crd::is_established(&c) && new_storage.is_none()) {
                 crds.push(c);
                 continue;
             }
             let name = registry::meta_str(&c, "name").unwrap_or("").to_string();
-            let status = crd::accepted_status(&c, &registry::now_rfc3339());
+            let status = if crd::is_established(&c) {
+                // a new storage version joins status.storedVersions, as upstream
+                // records every version objects may still be stored at
+                let mut status = c["status"].clone();
+                let mut stored = status["storedVersions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                stored.extend(new_storage.map(serde_json::Value::String));
+                status["storedVersions"] = serde_json::Value::Array(stored);
+                status
+            } else {
+                crd::accepted_status(&c, &registry::now_rfc3339())
+            };
             let updated = registry
                 .update(
                     &info,
@@ -422,6 +437,7 @@ impl ApiServer {
             crds.push(updated);
         }
         let table = crd::table_with(&crds);
+        registry.conversions().set(&crds);
         *self.inner.resources.write().expect("poisoned") = table;
         *self.inner.crds.write().expect("poisoned") = crds;
         *self.inner.openapi.write().expect("poisoned") = None;

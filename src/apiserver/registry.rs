@@ -19,6 +19,7 @@ use crate::store::{
     TxnRequest, prefix_end,
 };
 
+use super::conversion::Conversions;
 use super::{allocator, defaults, managed, strategy};
 
 /// The one place store errors become API errors.
@@ -205,6 +206,9 @@ const CAS_RETRIES: usize = 8;
 pub struct Registry {
     store: Arc<dyn Store>,
     ranges: allocator::ServiceRanges,
+    /// Custom resources' versions: objects are stored at the storage version and
+    /// read at the request's (set by every CRD sync).
+    conversions: Conversions,
 }
 
 fn random_suffix() -> String {
@@ -219,7 +223,36 @@ fn random_suffix() -> String {
 
 impl Registry {
     pub fn new(store: Arc<dyn Store>, ranges: allocator::ServiceRanges) -> Self {
-        Registry { store, ranges }
+        Registry {
+            store,
+            ranges,
+            conversions: Conversions::default(),
+        }
+    }
+
+    pub fn conversions(&self) -> &Conversions {
+        &self.conversions
+    }
+
+    /// A stored object, at `info`'s version.
+    fn decode_as(&self, info: &ResourceInfo, kv: &KeyValue) -> Result<Value, ApiError> {
+        let mut obj = decode(kv)?;
+        if let Some(c) = self.conversions.for_resource(info) {
+            c.to_request(&mut obj)?;
+        }
+        Ok(obj)
+    }
+
+    /// An object's stored form: without resourceVersion, at the storage version.
+    fn encode_as(&self, info: &ResourceInfo, obj: &Value) -> Result<Vec<u8>, ApiError> {
+        match self.conversions.for_resource(info) {
+            Some(c) => {
+                let mut stored = obj.clone();
+                c.to_storage(&mut stored)?;
+                Ok(encode(&stored))
+            }
+            None => Ok(encode(obj)),
+        }
     }
 
     pub fn ranges(&self) -> &allocator::ServiceRanges {
@@ -246,7 +279,7 @@ impl Registry {
         name: &str,
     ) -> Result<Value, ApiError> {
         match self.read(&object_key(info, namespace, name)).await? {
-            Some(kv) => decode(&kv),
+            Some(kv) => self.decode_as(info, &kv),
             None => Err(ApiError::not_found(&info.group_resource(), name)),
         }
     }
@@ -371,7 +404,7 @@ impl Registry {
                 return Ok(obj);
             }
             let mut compare = vec![Compare::absent(&key)];
-            let mut success = vec![Op::put(&key, &encode(&obj))];
+            let mut success = vec![Op::put(&key, &self.encode_as(info, &obj)?)];
             let mut failure = vec![Op::get(&key)];
             for c in &claims {
                 compare.push(Compare::absent(c));
@@ -433,7 +466,7 @@ impl Registry {
             let Some(kv) = self.read(&key).await? else {
                 return Err(ApiError::not_found(&info.group_resource(), name));
             };
-            let old = decode(&kv)?;
+            let old = self.decode_as(info, &kv)?;
             let mut new = update(&old)?;
             // a resourceVersion in the body is a precondition
             match meta_str(&new, "resourceVersion") {
@@ -530,7 +563,11 @@ impl Registry {
                 return Ok(new);
             }
             if let Some(revision) = self
-                .cas(&key, kv.mod_revision, vec![Op::put(&key, &encode(&new))])
+                .cas(
+                    &key,
+                    kv.mod_revision,
+                    vec![Op::put(&key, &self.encode_as(info, &new)?)],
+                )
                 .await?
             {
                 set_resource_version(&mut new, revision);
@@ -556,7 +593,7 @@ impl Registry {
             let Some(kv) = self.read(&key).await? else {
                 return Err(ApiError::not_found(&info.group_resource(), name));
             };
-            let mut obj = decode(&kv)?;
+            let mut obj = self.decode_as(info, &kv)?;
             if let Some(uid) = &opts.precondition_uid
                 && meta_str(&obj, "uid") != Some(uid.as_str())
             {
@@ -597,7 +634,11 @@ impl Registry {
                     return Ok(DeleteOutcome::Pending(obj));
                 }
                 if let Some(revision) = self
-                    .cas(&key, kv.mod_revision, vec![Op::put(&key, &encode(&obj))])
+                    .cas(
+                        &key,
+                        kv.mod_revision,
+                        vec![Op::put(&key, &self.encode_as(info, &obj)?)],
+                    )
                     .await?
                 {
                     set_resource_version(&mut obj, revision);
@@ -633,6 +674,7 @@ impl Registry {
             None => (prefix.clone(), opts.exact_revision.unwrap_or(0)),
         };
         let filtered = !opts.filter.is_everything();
+        let converter = self.conversions.for_resource(info);
         let mut items = Vec::new();
         loop {
             // with a selector, read more than asked: many may not match
@@ -659,7 +701,10 @@ impl Registry {
                 })?;
             revision = resp.revision;
             for (i, kv) in resp.kvs.iter().enumerate() {
-                let obj = decode(kv)?;
+                let mut obj = decode(kv)?;
+                if let Some(c) = &converter {
+                    c.to_request(&mut obj)?;
+                }
                 if !opts.filter.matches(info, &obj) {
                     continue;
                 }
@@ -726,10 +771,14 @@ impl Registry {
             let Some(kv) = self.read(&key).await? else {
                 return Err(ApiError::not_found(&info.group_resource(), name));
             };
-            let mut obj = decode(&kv)?;
+            let mut obj = self.decode_as(info, &kv)?;
             f(&mut obj);
             if let Some(revision) = self
-                .cas(&key, kv.mod_revision, vec![Op::put(&key, &encode(&obj))])
+                .cas(
+                    &key,
+                    kv.mod_revision,
+                    vec![Op::put(&key, &self.encode_as(info, &obj)?)],
+                )
                 .await?
             {
                 set_resource_version(&mut obj, revision);

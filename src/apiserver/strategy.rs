@@ -174,6 +174,13 @@ pub fn validate(info: &ResourceInfo, obj: &Value, old: Option<&Value>) -> Vec<Ca
             }
         }
     }
+    // the kind's own rules (src/apiserver/validation): spec fields, update rules
+    causes.extend(super::validation::validate(
+        &info.group,
+        &info.kind,
+        obj,
+        old,
+    ));
     if let (("", "ConfigMap" | "Secret"), Some(old)) = (kind(info), old)
         && old.get("immutable") == Some(&json!(true))
     {

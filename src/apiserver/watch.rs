@@ -34,11 +34,25 @@ struct Sink {
     info: ResourceInfo,
     custom: Option<Vec<PrinterColumn>>,
     out: Output,
+    /// A custom resource's objects, to the watch's version.
+    converter: Option<super::conversion::Converter>,
 }
 
 impl Sink {
     /// Sends one event; false when the client is gone or too slow.
     fn send(&self, kind: &str, obj: &Value) -> bool {
+        let converted;
+        let obj = match &self.converter {
+            Some(c) if kind != "BOOKMARK" && kind != "ERROR" => {
+                let mut o = obj.clone();
+                if let Err(e) = c.to_request(&mut o) {
+                    return self.fail(e);
+                }
+                converted = o;
+                &converted
+            }
+            _ => obj,
+        };
         let object = match self.out {
             Output::Json => obj.clone(),
             Output::Table(include) if kind != "BOOKMARK" && kind != "ERROR" => table::Printer {
@@ -56,6 +70,17 @@ impl Sink {
 
     /// Sends an event whose object is already encoded (shared by every watcher).
     fn send_encoded(&self, kind: &str, object: &Bytes) -> bool {
+        let converted;
+        let object = match &self.converter {
+            Some(c) => match c.bytes_to_request(object) {
+                Ok(b) => {
+                    converted = b;
+                    &converted
+                }
+                Err(e) => return self.fail(e),
+            },
+            None => object,
+        };
         let mut line = Vec::with_capacity(object.len() + 32);
         line.extend_from_slice(b"{\"type\":\"");
         line.extend_from_slice(kind.as_bytes());
@@ -63,6 +88,13 @@ impl Sink {
         line.extend_from_slice(object);
         line.extend_from_slice(b"}\n");
         self.tx.try_send(Bytes::from(line)).is_ok()
+    }
+
+    /// Ends the watch with an ERROR event carrying `e`'s Status.
+    fn fail(&self, e: ApiError) -> bool {
+        let status: Value = serde_json::from_slice(&e.to_json()).expect("Status is JSON");
+        self.send("ERROR", &status);
+        false
     }
 
     fn bookmark(&self, rv: i64, initial_end: bool) -> bool {
@@ -119,6 +151,7 @@ pub async fn serve(
         info: info.clone(),
         custom,
         out,
+        converter: api.inner.registry.conversions().for_resource(&info),
     };
     // the initial list (if any) is read before the response starts, so its errors are
     // ordinary error responses; without a resourceVersion it comes from the watch

@@ -130,3 +130,329 @@ async fn kube_rs_client_crud_conflicts_and_watch() {
     assert_eq!(seen, vec!["added c", "deleted b"]);
     cluster.store.shutdown().await.unwrap();
 }
+
+fn widgets(cluster: &TestCluster, version: &str, plural: &str) -> Api<kube::api::DynamicObject> {
+    let kind = if plural == "widgets" {
+        "Widget"
+    } else {
+        "Gadget"
+    };
+    let gvk = kube::api::GroupVersionKind::gvk("example.com", version, kind);
+    let ar = kube::api::ApiResource::from_gvk_with_plural(&gvk, plural);
+    Api::namespaced_with(cluster.client(), "default", &ar)
+}
+
+fn two_version_crd(
+    plural: &str,
+    kind: &str,
+    storage: &str,
+    conversion: serde_json::Value,
+) -> serde_json::Value {
+    let schema = serde_json::json!({"openAPIV3Schema": {"type": "object", "properties": {
+        "spec": {"type": "object", "properties": {"size": {"type": "integer"}}}}}});
+    serde_json::json!({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": format!("{plural}.example.com")},
+        "spec": {"group": "example.com", "scope": "Namespaced", "conversion": conversion,
+            "names": {"plural": plural, "singular": kind.to_lowercase(), "kind": kind},
+            "versions": [
+                {"name": "v1beta1", "served": true, "storage": storage == "v1beta1", "schema": schema},
+                {"name": "v1", "served": true, "storage": storage == "v1", "schema": schema}]}})
+}
+
+async fn apply_crd(cluster: &TestCluster, crd: serde_json::Value) -> serde_json::Value {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let crds: Api<CustomResourceDefinition> = Api::all(cluster.client());
+    let name = crd["metadata"]["name"].as_str().unwrap().to_string();
+    let crd: CustomResourceDefinition = serde_json::from_value(crd).unwrap();
+    let pp = kube::api::PatchParams::apply("test").force();
+    crds.patch(&name, &pp, &kube::api::Patch::Apply(&crd))
+        .await
+        .unwrap();
+    // established (and its storedVersions recorded) once the write has answered
+    serde_json::to_value(crds.get(&name).await.unwrap()).unwrap()
+}
+
+/// A CRD serving two versions: each reads and writes the same objects, stored at the
+/// storage version and shown at the request's (strategy None); a Webhook strategy is
+/// refused when a conversion would be needed, not answered with the wrong version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_resources_convert_between_served_versions() {
+    let cluster = TestCluster::start().await;
+    let crd = apply_crd(
+        &cluster,
+        two_version_crd(
+            "widgets",
+            "Widget",
+            "v1beta1",
+            serde_json::json!({"strategy": "None"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        crd["status"]["storedVersions"],
+        serde_json::json!(["v1beta1"])
+    );
+    let (beta, v1) = (
+        widgets(&cluster, "v1beta1", "widgets"),
+        widgets(&cluster, "v1", "widgets"),
+    );
+    let w = |name: &str, version: &str| -> kube::api::DynamicObject {
+        serde_json::from_value(
+            serde_json::json!({"apiVersion": format!("example.com/{version}"),
+            "kind": "Widget", "metadata": {"name": name}, "spec": {"size": 1}}),
+        )
+        .unwrap()
+    };
+    let created = beta
+        .create(&PostParams::default(), &w("a", "v1beta1"))
+        .await
+        .unwrap();
+    assert_eq!(created.types.unwrap().api_version, "example.com/v1beta1");
+    let stored = |name: &str| {
+        let store = cluster.store.clone();
+        let key = format!("/registry/example.com/widgets/default/{name}");
+        async move {
+            let kv = store.get(key.as_bytes()).await.unwrap().expect("stored");
+            serde_json::from_slice::<serde_json::Value>(&kv.value).unwrap()["apiVersion"].clone()
+        }
+    };
+    assert_eq!(stored("a").await, "example.com/v1beta1");
+
+    // read at the other version: get, a list from the watch cache, a paged list
+    let got = v1.get("a").await.unwrap();
+    assert_eq!(got.types.as_ref().unwrap().api_version, "example.com/v1");
+    assert_eq!(got.data["spec"]["size"], 1);
+    let listed = v1.list(&ListParams::default()).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let raw = cluster
+        .client()
+        .request_text(
+            http::Request::get("/apis/example.com/v1/namespaces/default/widgets")
+                .body(vec![])
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let raw: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(raw["items"][0]["apiVersion"], "example.com/v1", "{raw}");
+    let paged = cluster
+        .client()
+        .request_text(
+            http::Request::get("/apis/example.com/v1/namespaces/default/widgets?limit=1")
+                .body(vec![])
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let paged: serde_json::Value = serde_json::from_str(&paged).unwrap();
+    assert_eq!(paged["items"][0]["apiVersion"], "example.com/v1", "{paged}");
+
+    // a watch at v1 sees a v1beta1 write at v1
+    let rv = listed.metadata.resource_version.unwrap();
+    let mut events = v1
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let patch = serde_json::json!({"spec": {"size": 2}});
+    beta.patch(
+        "a",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&patch),
+    )
+    .await
+    .unwrap();
+    match events.try_next().await.unwrap() {
+        Some(WatchEvent::Modified(o)) => {
+            assert_eq!(o.types.unwrap().api_version, "example.com/v1");
+            assert_eq!(o.data["spec"]["size"], 2);
+        }
+        other => panic!("expected MODIFIED, got {other:?}"),
+    }
+    // an update at v1 of an object stored at v1beta1 stays stored at the storage version
+    let mut cur = v1.get("a").await.unwrap();
+    cur.data["spec"]["size"] = serde_json::json!(3);
+    let replaced = v1.replace("a", &PostParams::default(), &cur).await.unwrap();
+    assert_eq!(replaced.types.unwrap().api_version, "example.com/v1");
+    assert_eq!(stored("a").await, "example.com/v1beta1");
+
+    // the storage version moves to v1: new writes are stored there, older objects are
+    // still read at either version, and storedVersions lists both
+    let crd = apply_crd(
+        &cluster,
+        two_version_crd(
+            "widgets",
+            "Widget",
+            "v1",
+            serde_json::json!({"strategy": "None"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        crd["status"]["storedVersions"],
+        serde_json::json!(["v1beta1", "v1"])
+    );
+    beta.create(&PostParams::default(), &w("b", "v1beta1"))
+        .await
+        .unwrap();
+    assert_eq!(stored("b").await, "example.com/v1");
+    assert_eq!(
+        beta.get("b").await.unwrap().types.unwrap().api_version,
+        "example.com/v1beta1"
+    );
+    assert_eq!(
+        beta.get("a").await.unwrap().types.unwrap().api_version,
+        "example.com/v1beta1"
+    );
+
+    // Webhook: served at the stored version; any other version is a clear 500
+    apply_crd(
+        &cluster,
+        two_version_crd(
+            "gadgets",
+            "Gadget",
+            "v1",
+            serde_json::json!({"strategy": "Webhook", "webhook": {
+                "clientConfig": {"url": "https://127.0.0.1:9/convert"},
+                "conversionReviewVersions": ["v1"]}}),
+        ),
+    )
+    .await;
+    let (gbeta, gv1) = (
+        widgets(&cluster, "v1beta1", "gadgets"),
+        widgets(&cluster, "v1", "gadgets"),
+    );
+    let mut g = w("g", "v1");
+    g.types.as_mut().unwrap().kind = "Gadget".into();
+    gv1.create(&PostParams::default(), &g).await.unwrap();
+    assert_eq!(gv1.get("g").await.unwrap().data["spec"]["size"], 1);
+    match gbeta.get("g").await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 500, "{s:?}");
+            assert!(
+                s.message
+                    .contains("conversion webhook for example.com/v1beta1, Kind=Gadget failed"),
+                "{s:?}"
+            );
+        }
+        other => panic!("expected a 500, got {other:?}"),
+    }
+    let mut g2 = w("g2", "v1beta1");
+    g2.types.as_mut().unwrap().kind = "Gadget".into();
+    assert!(gbeta.create(&PostParams::default(), &g2).await.is_err());
+    assert!(
+        gv1.get("g2").await.is_err(),
+        "a refused conversion stores nothing"
+    );
+}
+
+/// Each kind's own rules run on create and update: a 422 naming the fields, and
+/// nothing stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_objects_of_each_kind_are_refused_with_their_fields() {
+    let cluster = TestCluster::start().await;
+    let client = cluster.client();
+    let send = |method: &str, path: &str, body: serde_json::Value| {
+        let req = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .unwrap();
+        let client = client.clone();
+        async move {
+            match client.request::<serde_json::Value>(req).await {
+                Ok(v) => Ok(v),
+                Err(kube::Error::Api(s)) => Err(s),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    let fields = |s: &kube::core::Status| -> Vec<String> {
+        s.details
+            .as_ref()
+            .map(|d| d.causes.iter().map(|c| c.field.clone()).collect())
+            .unwrap_or_default()
+    };
+    // (path, object, a field the 422 must name)
+    let cases = [
+        (
+            "/api/v1/namespaces/default/pods",
+            serde_json::json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+                "spec": {"containers": [{"name": "c"}]}}),
+            "spec.containers[0].image",
+        ),
+        (
+            "/apis/apps/v1/namespaces/default/deployments",
+            serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": {
+                    "metadata": {"labels": {"app": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}}),
+            "spec.template.metadata.labels",
+        ),
+        (
+            "/api/v1/namespaces/default/services",
+            serde_json::json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"},
+                "spec": {"ports": [{"port": 70000}]}}),
+            "spec.ports[0].port",
+        ),
+        (
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+            serde_json::json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {"name": "things.example.com"},
+                "spec": {"group": "example.com", "scope": "Namespaced",
+                    "names": {"plural": "things", "kind": "Thing"},
+                    "versions": [{"name": "v1", "served": true, "storage": false,
+                        "schema": {"openAPIV3Schema": {"type": "string"}}}]}}),
+            "spec.validation.openAPIV3Schema.type",
+        ),
+    ];
+    for (path, obj, field) in cases.clone() {
+        let err = send("POST", path, obj.clone()).await.unwrap_err();
+        assert_eq!(
+            (err.code, err.reason.as_str()),
+            (422, "Invalid"),
+            "{path}: {err:?}"
+        );
+        assert!(
+            fields(&err).iter().any(|f| f == field),
+            "{path}: {field} not in {err:?}"
+        );
+        let name = obj["metadata"]["name"].as_str().unwrap();
+        let got = send("GET", &format!("{path}/{name}"), serde_json::json!({})).await;
+        assert_eq!(got.unwrap_err().code, 404, "{path}: stored anyway");
+    }
+    // the CRD's other causes, in upstream's words
+    let err = send("POST", cases[3].0, cases[3].1.clone())
+        .await
+        .unwrap_err();
+    assert!(
+        err.message
+            .contains("must have exactly one version marked as storage version"),
+        "{err:?}"
+    );
+    // update rules: a Deployment's selector is immutable
+    let good = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+        "spec": {"selector": {"matchLabels": {"app": "a"}}, "template": {
+            "metadata": {"labels": {"app": "a", "tier": "x"}},
+            "spec": {"containers": [{"name": "c", "image": "nginx"}]}}}});
+    send(
+        "POST",
+        "/apis/apps/v1/namespaces/default/deployments",
+        good.clone(),
+    )
+    .await
+    .unwrap();
+    let mut changed = good;
+    changed["spec"]["selector"] = serde_json::json!({"matchLabels": {"tier": "x"}});
+    let err = send(
+        "PUT",
+        "/apis/apps/v1/namespaces/default/deployments/d",
+        changed,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code, 422, "{err:?}");
+    assert!(fields(&err).iter().any(|f| f == "spec.selector"), "{err:?}");
+}

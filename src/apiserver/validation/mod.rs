@@ -45,6 +45,9 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("apps", "DaemonSet") => apps::validate_daemon_set(obj, old),
         ("batch", "Job") => batch::validate_job(obj, old),
         ("batch", "CronJob") => batch::validate_cron_job(obj),
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            crate::apiserver::crd::validate(obj, old)
+        }
         _ => Vec::new(),
     }
 }
