@@ -63,7 +63,7 @@ echo "test-aarch64.sh: tests built in $((built - start)) s"
 
 cargo test --locked --target "$target" --lib --bins -- "$@"
 
-# tests/it: most of it starts processes — the kelp binary (cli, kubectl) or the test
+# tests/it: most of it starts processes — the kelp binary (cli, kubectl, python) or the test
 # binary itself (crash). An aarch64 executable started by a process under qemu-user
 # runs only when the kernel hands aarch64 ELF files to qemu (binfmt_misc); without that
 # those tests cannot start their child, so they are skipped. (kubectl itself is x86_64
@@ -73,8 +73,8 @@ binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64
 if [ -r "$binfmt" ] && grep -qx enabled "$binfmt"; then
   echo "test-aarch64.sh: binfmt_misc runs aarch64 binaries through qemu: running all of tests/it"
 else
-  echo "test-aarch64.sh: SKIPPED in tests/it: cli::*, crash::*, kubectl::*, systemd::* — they start an aarch64 process, and this kernel has no binfmt_misc entry for aarch64 ($binfmt)"
-  skip=(--skip cli:: --skip crash:: --skip kubectl:: --skip systemd::)
+  echo "test-aarch64.sh: SKIPPED in tests/it: cli::*, crash::*, kubectl::*, python::*, systemd::* — they start an aarch64 process, and this kernel has no binfmt_misc entry for aarch64 ($binfmt)"
+  skip=(--skip cli:: --skip crash:: --skip kubectl:: --skip python:: --skip systemd::)
 fi
 cargo test --locked --target "$target" --test it -- "${skip[@]}" "$@"
 echo "test-aarch64.sh: done in $(($(date +%s) - start)) s (build $((built - start)) s)"

@@ -52,4 +52,13 @@ command -v cargo-vendor-filterer >/dev/null || cargo install --locked --quiet ca
 vendor/check.sh --release x86_64 aarch64
 # the unit tests and the in-process tests/it cases built for aarch64 with Debian's
 # toolchain (installed when missing), run under qemu-user, in their own target dir
-CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/cross" packaging/test-aarch64.sh
+# (kept outside the checkout between runs, like the vendored tree's, unless
+# CARGO_TARGET_DIR is set: a fresh clone then rebuilds only kelp for aarch64)
+cross_target="${XDG_CACHE_HOME:-$HOME/.cache}/kelp-cross/target"
+[ -z "${CARGO_TARGET_DIR:-}" ] || cross_target="$CARGO_TARGET_DIR/cross"
+CARGO_TARGET_DIR="$cross_target" packaging/test-aarch64.sh
+# coverage-guided fuzzing of request decoding, patch application and the decoders
+# (cargo-fuzz with libFuzzer on the stable toolchain, no sanitizer; installed when
+# missing), each target for a short while from the committed seeds plus what earlier
+# runs found (both kept outside the checkout)
+fuzz/run.sh 30

@@ -2,8 +2,9 @@
 //! mutated bodies (flipped, inserted, deleted and truncated bytes, and values swapped
 //! for others of any type) must each give an answer or an error, never a panic.
 //!
-//! This is not coverage-guided fuzzing: cargo-fuzz needs a nightly toolchain, which
-//! these machines cannot install. The seed is fixed so a failure reproduces; set
+//! This is the quick, deterministic companion of the coverage-guided targets in
+//! `fuzz/` (cargo-fuzz, run by `fuzz/run.sh`): it runs with the unit tests, on every
+//! target including aarch64. The seed is fixed so a failure reproduces; set
 //! `KELP_FUZZ_SEED` to explore others and `KELP_FUZZ_ROUNDS` for longer runs.
 
 use std::sync::Arc;
