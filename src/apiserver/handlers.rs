@@ -311,6 +311,20 @@ async fn resource_verbs(
     let sub = r.subresource.as_deref();
     match (r.verb, r.name.as_deref()) {
         (Verb::Get, Some(name)) => {
+            // resourceVersion: "" and "0" read the latest; a revision must not be in
+            // the future (kelp has one up-to-date copy, so any other is served as
+            // at least as new as asked)
+            match query.get("resourceVersion").map(String::as_str) {
+                None | Some("" | "0") => {}
+                Some(rv) => match rv.parse::<i64>() {
+                    Ok(n) if n > 0 => not_newer_than_store(api, n).await?,
+                    _ => {
+                        return Err(ApiError::bad_request(format!(
+                            "invalid resource version: {rv}"
+                        )));
+                    }
+                },
+            }
             let obj = registry.get(&info, namespace, name).await?;
             Ok(render(printer, out, &obj, StatusCode::OK))
         }
@@ -609,6 +623,25 @@ pub fn list_object(
     })
 }
 
+/// Upstream's answer to a read "not older than" a revision the store has not reached:
+/// 504 `Too large resource version` (the watch cache's, after it waited; here the
+/// store is the one up-to-date copy, so there is nothing to wait for).
+async fn not_newer_than_store(api: &ApiServer, rv: i64) -> Result<(), ApiError> {
+    let current = api.inner.registry.revision().await?;
+    if rv > current {
+        return Err(ApiError::timeout(
+            &format!("Too large resource version: {rv}, current: {current}"),
+            1,
+        )
+        .with_cause(crate::api::status::Cause {
+            reason_type: "ResourceVersionTooLarge".into(),
+            message: "Too large resource version".into(),
+            field: String::new(),
+        }));
+    }
+    Ok(())
+}
+
 /// Parses `resourceVersion`/`resourceVersionMatch` for a list: the exact revision to
 /// read at, if one is required.
 fn list_revision(query: &Query) -> Result<Option<i64>, ApiError> {
@@ -666,6 +699,12 @@ async fn list(
         .get("resourceVersion")
         .map(String::as_str)
         .unwrap_or("");
+    if let Ok(n) = rv.parse::<i64>()
+        && exact_revision.is_none()
+        && continue_from.is_none()
+    {
+        not_newer_than_store(api, n).await?;
+    }
     if (limit == 0 || rv == "0") && continue_from.is_none() && exact_revision.is_none() {
         let freshness = match rv {
             "" => Freshness::Consistent,

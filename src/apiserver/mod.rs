@@ -176,7 +176,8 @@ impl ApiServer {
 
     /// Creates what a fresh cluster has: the four standard namespaces, and the
     /// `kubernetes` Service in `default` with Endpoints and an EndpointSlice naming
-    /// this API server. Idempotent.
+    /// this API server; then serves the stored CRDs' resources. Idempotent, and run at
+    /// every start.
     pub async fn bootstrap(&self, address: std::net::IpAddr, port: u16) -> Result<(), ApiError> {
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             let obj = serde_json::json!({
@@ -230,7 +231,9 @@ impl ApiServer {
             Some("default"),
             slice,
         )
-        .await
+        .await?;
+        // the custom resources of the CRDs already stored, served from the start
+        self.sync_crds().await
     }
 
     /// Creates `obj` unless an object of that name exists.

@@ -33,7 +33,8 @@ pub fn prepare_for_create(info: &ResourceInfo, obj: &mut Value) {
             obj["status"] = json!({"phase": "Active"});
         }
         ("", "Pod") => {
-            obj["status"] = json!({"phase": "Pending", "qosClass": "BestEffort"});
+            let qos = pod_qos_class(&obj["spec"]);
+            obj["status"] = json!({"phase": "Pending", "qosClass": qos});
         }
         ("batch", "Job") => generate_job_selector(obj),
         ("", "Secret") => {
@@ -140,6 +141,52 @@ pub fn prepare_for_update(
         let generation = old["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
         new["metadata"]["generation"] = json!(generation);
     }
+}
+
+/// Upstream's `GetPodQOS` (without pod-level resources): BestEffort when no container
+/// requests or limits CPU or memory, Guaranteed when every container limits both
+/// and the requests equal the limits, Burstable otherwise. Only positive quantities
+/// count; requests default from limits before this runs.
+pub fn pod_qos_class(spec: &Value) -> &'static str {
+    use std::collections::BTreeMap;
+    let quantity = |v: &Value| {
+        v.as_str()
+            .map(str::to_string)
+            .or_else(|| v.as_number().map(|n| n.to_string()))
+            .and_then(|s| super::validation::quantity::Quantity::parse(&s))
+            .map(|q| q.nanos())
+            .filter(|n| *n > 0)
+    };
+    let mut requests: BTreeMap<&str, i128> = BTreeMap::new();
+    let mut limits: BTreeMap<&str, i128> = BTreeMap::new();
+    let mut guaranteed = true;
+    let containers = ["containers", "initContainers"]
+        .into_iter()
+        .flat_map(|f| spec[f].as_array().into_iter().flatten());
+    for c in containers {
+        for name in ["cpu", "memory"] {
+            if let Some(n) = quantity(&c["resources"]["requests"][name]) {
+                *requests.entry(name).or_default() += n;
+            }
+        }
+        let mut limited = 0;
+        for name in ["cpu", "memory"] {
+            if let Some(n) = quantity(&c["resources"]["limits"][name]) {
+                *limits.entry(name).or_default() += n;
+                limited += 1;
+            }
+        }
+        if limited < 2 {
+            guaranteed = false;
+        }
+    }
+    if requests.is_empty() && limits.is_empty() {
+        return "BestEffort";
+    }
+    if guaranteed && requests == limits {
+        return "Guaranteed";
+    }
+    "Burstable"
 }
 
 /// Field-level problems with the object, as upstream reports them in a 422.
@@ -286,4 +333,46 @@ pub fn deletion_grace(info: &ResourceInfo, obj: &Value, requested: Option<i64>) 
         .or_else(|| obj["spec"]["terminationGracePeriodSeconds"].as_i64())
         .unwrap_or(30);
     (grace > 0).then_some(grace)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::pod_qos_class;
+
+    #[test]
+    fn qos_classes_as_upstream_computes_them() {
+        let spec = |resources: serde_json::Value| {
+            json!({"containers": [{"name": "a", "resources": resources},
+                {"name": "b", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                    "requests": {"cpu": "1", "memory": "1Gi"}}}]})
+        };
+        let cases = [
+            (json!({"containers": [{"name": "a"}]}), "BestEffort"),
+            // zero quantities do not count
+            (
+                json!({"containers": [{"name": "a", "resources": {"requests": {"cpu": "0"}}}]}),
+                "BestEffort",
+            ),
+            (
+                spec(json!({"limits": {"cpu": "500m", "memory": "64Mi"},
+                "requests": {"cpu": "0.5", "memory": "64Mi"}})),
+                "Guaranteed",
+            ),
+            (
+                spec(json!({"limits": {"cpu": "1", "memory": "64Mi"},
+                "requests": {"cpu": "100m", "memory": "64Mi"}})),
+                "Burstable",
+            ),
+            (spec(json!({"requests": {"memory": "64Mi"}})), "Burstable"),
+            (
+                spec(json!({"limits": {"cpu": "1"}, "requests": {"cpu": "1"}})),
+                "Burstable",
+            ),
+        ];
+        for (spec, want) in cases {
+            assert_eq!(pod_qos_class(&spec), want, "{spec}");
+        }
+    }
 }

@@ -185,7 +185,15 @@ pub async fn serve(
                 .await?;
             (Some(Initial::Values(list.items)), list.revision + 1, None)
         }
-        None => (None, start.unwrap_or(0) + 1, None),
+        // no initial events: the changes after the given revision, or after now
+        None => match start {
+            Some(rv) => (None, rv + 1, None),
+            None => (
+                None,
+                registry_api.inner.registry.revision().await? + 1,
+                None,
+            ),
+        },
     };
     if sub.is_none() {
         sub = caches

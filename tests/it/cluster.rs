@@ -22,7 +22,19 @@ pub struct TestCluster {
 
 impl TestCluster {
     pub async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        Self::start_in(tempfile::tempdir().unwrap()).await
+    }
+
+    /// Stops this cluster's store and starts a new server on the same data.
+    pub async fn restart(self) -> Self {
+        let TestCluster { _dir, store, api } = self;
+        drop(api);
+        store.shutdown().await.unwrap();
+        drop(store);
+        Self::start_in(_dir).await
+    }
+
+    async fn start_in(dir: tempfile::TempDir) -> Self {
         let store = Arc::new(RaftStore::open(dir.path()).await.unwrap());
         let api = ApiServer::new(
             store.clone() as Arc<dyn Store>,
@@ -455,4 +467,121 @@ async fn invalid_objects_of_each_kind_are_refused_with_their_fields() {
     .unwrap_err();
     assert_eq!(err.code, 422, "{err:?}");
     assert!(fields(&err).iter().any(|f| f == "spec.selector"), "{err:?}");
+}
+
+/// After a restart the stored CRDs are served again (discovery and their objects), and
+/// deleting one still deletes its objects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_resources_are_served_after_a_restart() {
+    let cluster = TestCluster::start().await;
+    apply_crd(
+        &cluster,
+        two_version_crd(
+            "widgets",
+            "Widget",
+            "v1",
+            serde_json::json!({"strategy": "None"}),
+        ),
+    )
+    .await;
+    let w: kube::api::DynamicObject = serde_json::from_value(serde_json::json!({
+        "apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "a"},
+        "spec": {"size": 1}}))
+    .unwrap();
+    widgets(&cluster, "v1", "widgets")
+        .create(&PostParams::default(), &w)
+        .await
+        .unwrap();
+
+    let cluster = cluster.restart().await;
+    let got = widgets(&cluster, "v1beta1", "widgets")
+        .get("a")
+        .await
+        .unwrap();
+    assert_eq!(got.data["spec"]["size"], 1);
+    let discovery = cluster
+        .client()
+        .request_text(
+            http::Request::get("/apis/example.com/v1")
+                .body(vec![])
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(discovery.contains("\"widgets\""), "{discovery}");
+
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    let crds: Api<CustomResourceDefinition> = Api::all(cluster.client());
+    crds.delete("widgets.example.com", &DeleteParams::default())
+        .await
+        .unwrap();
+    let left = cluster
+        .store
+        .get(b"/registry/example.com/widgets/default/a")
+        .await
+        .unwrap();
+    assert!(left.is_none(), "the CRD's objects outlived it");
+}
+
+/// resourceVersion on reads: a revision the store has not reached is upstream's 504
+/// `Too large resource version`; a watch without initial events starts now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_versions_in_the_future_and_watches_from_now() {
+    let cluster = TestCluster::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(cluster.client(), "default");
+    let a = cms
+        .create(&PostParams::default(), &configmap("a", "x"))
+        .await
+        .unwrap();
+    let rv: i64 = a.metadata.resource_version.unwrap().parse().unwrap();
+    let future = (rv + 1000).to_string();
+    let get = cluster
+        .client()
+        .request::<serde_json::Value>(
+            http::Request::get(format!(
+                "/api/v1/namespaces/default/configmaps/a?resourceVersion={future}"
+            ))
+            .body(vec![])
+            .unwrap(),
+        )
+        .await;
+    let list = cms.list(&ListParams::default().at(&future)).await;
+    for result in [get.map(|_| ()), list.map(|_| ())] {
+        match result {
+            Err(kube::Error::Api(s)) => {
+                assert_eq!((s.code, s.reason.as_str()), (504, "Timeout"), "{s:?}");
+                assert!(
+                    s.message.starts_with(&format!(
+                        "Timeout: Too large resource version: {future}, current: "
+                    )),
+                    "{s:?}"
+                );
+            }
+            other => panic!("expected a 504, got {other:?}"),
+        }
+    }
+    // the current revision and older ones are fine
+    cms.list(&ListParams::default().at(&rv.to_string()))
+        .await
+        .unwrap();
+
+    // sendInitialEvents=false without a resourceVersion: only what happens next
+    let req = http::Request::get(
+        "/api/v1/namespaces/default/configmaps?watch=1&sendInitialEvents=false&timeoutSeconds=10",
+    )
+    .body(vec![])
+    .unwrap();
+    let mut events = cluster
+        .client()
+        .request_events::<ConfigMap>(req)
+        .await
+        .unwrap()
+        .boxed();
+    cms.create(&PostParams::default(), &configmap("b", "x"))
+        .await
+        .unwrap();
+    match events.try_next().await.unwrap() {
+        Some(WatchEvent::Added(cm)) => assert_eq!(cm.metadata.name.as_deref(), Some("b")),
+        other => panic!("expected ADDED b first, got {other:?}"),
+    }
 }

@@ -117,6 +117,11 @@ impl Quantity {
         format!("{}n", self.nanos)
     }
 
+    /// The value in units of 10^-9 (`1m` is 1,000,000).
+    pub fn nanos(&self) -> i128 {
+        self.nanos
+    }
+
     pub fn is_negative(&self) -> bool {
         self.nanos < 0
     }
