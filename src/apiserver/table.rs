@@ -1,7 +1,15 @@
 //! Server-side printing: `meta.k8s.io/v1` Tables, which `kubectl get` asks for and
-//! prints as they come. Columns follow upstream's printers
-//! (pkg/printers/internalversion) for the kinds that have them; any other kind gets
-//! upstream's default: Name and Created At.
+//! prints as they come. Columns follow upstream's (v1.33) printers
+//! (pkg/printers/internalversion) for the kinds that have them, per kind in
+//! [`kinds`]; any other kind (LimitRange, Role, ClusterRole, …) gets upstream's
+//! default: Name and Created At.
+//!
+//! Like upstream's server, rows always carry the wide (`-o wide`) cells; kubectl
+//! hides the priority-1 columns unless asked.
+
+mod kinds;
+#[cfg(test)]
+mod tests;
 
 use std::time::{Duration, SystemTime};
 
@@ -43,6 +51,11 @@ const AGE: Column = Column {
     format: "",
     description: "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
     priority: 0,
+};
+const CREATED_AT: Column = Column {
+    name: "Created At",
+    kind: "date",
+    ..AGE
 };
 
 /// Go's `duration.HumanDuration`, as kubectl's AGE column shows it.
@@ -97,124 +110,147 @@ pub fn human_duration(d: Duration) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
+/// Go's `duration.HumanDuration` of a signed number of whole seconds: a little
+/// clock skew reads as `0s`, anything further in the future as `<invalid>`.
+fn human_signed(secs: i64) -> String {
+    if secs < -1 {
+        "<invalid>".into()
+    } else if secs < 0 {
+        "0s".into()
+    } else {
+        human_duration(Duration::from_secs(secs as u64))
+    }
+}
+
+/// Whole seconds from `from` to `to`, truncated toward zero as Go's
+/// `int(d.Seconds())` is.
+fn secs_between(from: SystemTime, to: SystemTime) -> i64 {
+    match to.duration_since(from) {
+        Ok(d) => d.as_secs() as i64,
+        Err(e) => -(e.duration().as_secs() as i64),
+    }
+}
+
+/// A `metav1.Time` or `MicroTime`; `None` when unset (Go's zero time).
+fn time(v: &Value) -> Option<SystemTime> {
+    v.as_str().and_then(|s| humantime::parse_rfc3339(s).ok())
+}
+
+/// Upstream's `translateTimestampSince`.
+fn since(v: &Value) -> String {
+    match time(v) {
+        Some(t) => human_signed(secs_between(t, SystemTime::now())),
+        None => "<unknown>".into(),
+    }
+}
+
 fn age(obj: &Value) -> String {
-    let Some(ts) = meta_str(obj, "creationTimestamp") else {
-        return "<unknown>".into();
+    since(&obj["metadata"]["creationTimestamp"])
+}
+
+fn count(v: &Value) -> usize {
+    v.as_object().map_or(0, |m| m.len())
+}
+
+/// A string field, `""` when unset (a Go string's zero value).
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or("")
+}
+
+/// A string field, or `fallback` when unset or empty.
+fn text_or<'a>(v: &'a Value, fallback: &'a str) -> &'a str {
+    match v.as_str() {
+        Some(s) if !s.is_empty() => s,
+        _ => fallback,
+    }
+}
+
+fn int(v: &Value) -> i64 {
+    v.as_i64().unwrap_or(0)
+}
+
+fn items(v: &Value) -> &[Value] {
+    v.as_array().map_or(&[], Vec::as_slice)
+}
+
+/// `Quantity.String()`: the canonical form (`1024Mi` → `1Gi`); an unset quantity
+/// is zero.
+fn quantity(v: &Value) -> String {
+    let raw = match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => return "0".into(),
     };
-    match humantime::parse_rfc3339(ts) {
-        Ok(t) => human_duration(SystemTime::now().duration_since(t).unwrap_or_default()),
-        Err(_) => "<unknown>".into(),
+    super::validation::quantity::Quantity::parse(&raw).map_or(raw, |q| q.canonical())
+}
+
+/// A `*resource.Quantity` that may be nil: Go prints a nil one as `<nil>`.
+fn quantity_ptr(v: &Value) -> String {
+    if v.is_null() {
+        "<nil>".into()
+    } else {
+        quantity(v)
     }
 }
 
-fn count(v: Option<&Value>) -> usize {
-    v.and_then(Value::as_object).map_or(0, |m| m.len())
-}
-
-fn s(v: &Value) -> Value {
+/// `IntOrString.String()`.
+fn int_or_string(v: &Value) -> String {
     match v {
-        Value::Null => json!("<none>"),
-        v => v.clone(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        _ => "0".into(),
     }
 }
 
-fn columns(info: &ResourceInfo) -> Vec<Column> {
-    match (info.group.as_str(), info.kind.as_str()) {
-        ("", "Namespace") => vec![NAME, col("Status", "string", 0), AGE],
-        ("", "ConfigMap") => vec![NAME, col("Data", "integer", 0), AGE],
-        ("", "Secret") => vec![
-            NAME,
-            col("Type", "string", 0),
-            col("Data", "integer", 0),
-            AGE,
-        ],
-        ("", "ServiceAccount") => vec![NAME, col("Secrets", "string", 0), AGE],
-        ("", "Pod") => vec![
-            NAME,
-            col("Ready", "string", 0),
-            col("Status", "string", 0),
-            col("Restarts", "string", 0),
-            AGE,
-            col("IP", "string", 1),
-            col("Node", "string", 1),
-            col("Nominated Node", "string", 1),
-            col("Readiness Gates", "string", 1),
-        ],
-        ("", "Node") => vec![
-            NAME,
-            col("Status", "string", 0),
-            col("Roles", "string", 0),
-            AGE,
-            col("Version", "string", 0),
-        ],
-        ("coordination.k8s.io", "Lease") => vec![NAME, col("Holder", "string", 0), AGE],
-        ("", "Service") => vec![
-            NAME,
-            col("Type", "string", 0),
-            col("Cluster-IP", "string", 0),
-            col("External-IP", "string", 0),
-            col("Port(s)", "string", 0),
-            AGE,
-            col("Selector", "string", 1),
-        ],
-        ("", "Endpoints") => vec![NAME, col("Endpoints", "string", 0), AGE],
-        ("apps", "Deployment") => vec![
-            NAME,
-            col("Ready", "string", 0),
-            col("Up-to-date", "string", 0),
-            col("Available", "string", 0),
-            AGE,
-            col("Containers", "string", 1),
-            col("Images", "string", 1),
-            col("Selector", "string", 1),
-        ],
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            vec![NAME, col("Created At", "date", 0)]
-        }
-        _ => vec![NAME, col("Created At", "date", 0)],
-    }
+/// `labels.FormatLabels`: `k=v` pairs sorted by key, or `<none>`.
+fn format_labels(v: &Value) -> String {
+    let pairs: Vec<String> = v
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| format!("{k}={}", text(v))).collect())
+        .unwrap_or_default();
+    join_or_none(pairs)
 }
 
-fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
-    let name = json!(meta_str(obj, "name").unwrap_or(""));
-    match (info.group.as_str(), info.kind.as_str()) {
-        ("", "Namespace") => vec![name, s(&obj["status"]["phase"]), json!(age(obj))],
-        ("", "ConfigMap") => vec![
-            name,
-            json!(count(obj.get("data")) + count(obj.get("binaryData"))),
-            json!(age(obj)),
-        ],
-        ("", "Secret") => vec![
-            name,
-            s(&obj["type"]),
-            json!(count(obj.get("data"))),
-            json!(age(obj)),
-        ],
-        ("", "ServiceAccount") => vec![
-            name,
-            json!(
-                obj.get("secrets")
-                    .and_then(Value::as_array)
-                    .map_or(0, Vec::len)
-            ),
-            json!(age(obj)),
-        ],
-        ("", "Pod") => pod_cells(obj, name),
-        ("", "Node") => vec![
-            name,
-            json!(node_status(obj)),
-            json!("<none>"),
-            json!(age(obj)),
-            s(&obj["status"]["nodeInfo"]["kubeletVersion"]),
-        ],
-        ("coordination.k8s.io", "Lease") => {
-            vec![name, s(&obj["spec"]["holderIdentity"]), json!(age(obj))]
+/// A `LabelSelector` as `labels.Selector.String()` prints it: requirements sorted
+/// by key, `""` when it selects everything (or nothing).
+fn label_selector(v: &Value) -> String {
+    let mut reqs: Vec<(String, String)> = Vec::new();
+    if let Some(m) = v["matchLabels"].as_object() {
+        for (k, val) in m {
+            reqs.push((k.clone(), format!("{k}={}", text(val))));
         }
-        ("", "Service") => service_cells(obj, name),
-        ("", "Endpoints") => vec![name, json!(endpoints(obj)), json!(age(obj))],
-        ("apps", "Deployment") => deployment_cells(obj, name),
-        _ => vec![name, s(&obj["metadata"]["creationTimestamp"])],
     }
+    for e in items(&v["matchExpressions"]) {
+        let key = text(&e["key"]).to_string();
+        let mut values: Vec<&str> = items(&e["values"]).iter().map(text).collect();
+        values.sort_unstable();
+        values.dedup();
+        let req = match text(&e["operator"]) {
+            "In" => format!("{key} in ({})", values.join(",")),
+            "NotIn" => format!("{key} notin ({})", values.join(",")),
+            "Exists" => key.clone(),
+            "DoesNotExist" => format!("!{key}"),
+            _ => return "<error>".into(),
+        };
+        reqs.push((key, req));
+    }
+    reqs.sort_by(|a, b| a.0.cmp(&b.0));
+    let reqs: Vec<String> = reqs.into_iter().map(|(_, r)| r).collect();
+    reqs.join(",")
+}
+
+/// `metav1.FormatLabelSelector`: [`label_selector`], or `<none>`.
+fn format_label_selector(v: &Value) -> String {
+    let out = label_selector(v);
+    if out.is_empty() { "<none>".into() } else { out }
+}
+
+/// Upstream's `layoutContainerCells`: container names and images, comma-joined.
+fn containers(pod_spec: &Value) -> (String, String) {
+    let cs = items(&pod_spec["containers"]);
+    let names: Vec<&str> = cs.iter().map(|c| text(&c["name"])).collect();
+    let images: Vec<&str> = cs.iter().map(|c| text(&c["image"])).collect();
+    (names.join(","), images.join(","))
 }
 
 fn join_or_none(items: Vec<String>) -> String {
@@ -225,190 +261,32 @@ fn join_or_none(items: Vec<String>) -> String {
     }
 }
 
-fn service_cells(obj: &Value, name: Value) -> Vec<Value> {
-    let spec = &obj["spec"];
-    let ty = spec["type"].as_str().unwrap_or("ClusterIP");
-    let cluster_ip = match spec["clusterIP"].as_str() {
-        Some(ip) if !ip.is_empty() => ip.to_string(),
-        _ => "<none>".into(),
-    };
-    let mut external: Vec<String> = spec["externalIPs"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(ing) = obj["status"]["loadBalancer"]["ingress"].as_array() {
-        for i in ing {
-            if let Some(v) = i["ip"].as_str().or_else(|| i["hostname"].as_str()) {
-                external.push(v.to_string());
-            }
-        }
-    }
-    let external = match ty {
-        "ExternalName" => spec["externalName"]
-            .as_str()
-            .unwrap_or("<none>")
-            .to_string(),
-        "LoadBalancer" if external.is_empty() => "<pending>".into(),
-        _ => join_or_none(external),
-    };
-    let ports: Vec<String> = spec["ports"]
-        .as_array()
-        .map(|ps| {
-            ps.iter()
-                .map(|p| {
-                    let proto = p["protocol"].as_str().unwrap_or("TCP");
-                    match p["nodePort"].as_u64() {
-                        Some(np) => format!("{}:{np}/{proto}", p["port"]),
-                        None => format!("{}/{proto}", p["port"]),
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let selector: Vec<String> = spec["selector"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
-    vec![
-        name,
-        json!(ty),
-        json!(cluster_ip),
-        json!(external),
-        json!(join_or_none(ports)),
-        json!(age(obj)),
-        json!(join_or_none(selector)),
-    ]
+/// The default columns upstream gives a kind without a printer (and custom
+/// resources without `additionalPrinterColumns`).
+fn default_columns() -> Vec<Column> {
+    vec![NAME, CREATED_AT]
 }
 
-fn endpoints(obj: &Value) -> String {
-    let mut out = Vec::new();
-    for subset in obj["subsets"].as_array().into_iter().flatten() {
-        let ports: Vec<u64> = subset["ports"]
-            .as_array()
-            .map(|ps| ps.iter().filter_map(|p| p["port"].as_u64()).collect())
-            .unwrap_or_default();
-        for addr in subset["addresses"].as_array().into_iter().flatten() {
-            let ip = addr["ip"].as_str().unwrap_or("");
-            if ports.is_empty() {
-                out.push(ip.to_string());
-            }
-            for p in &ports {
-                out.push(format!("{ip}:{p}"));
-            }
-        }
-    }
-    // upstream shows at most three, then "+ N more..."
-    if out.len() > 3 {
-        let more = out.len() - 3;
-        out.truncate(3);
-        return format!("{} + {more} more...", out.join(","));
-    }
-    join_or_none(out)
-}
-
-fn deployment_cells(obj: &Value, name: Value) -> Vec<Value> {
-    let want = obj["spec"]["replicas"].as_i64().unwrap_or(1);
-    let st = &obj["status"];
-    let n = |f: &str| st[f].as_i64().unwrap_or(0);
-    let containers = obj["spec"]["template"]["spec"]["containers"].as_array();
-    let names: Vec<String> = containers
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let images: Vec<String> = containers
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c["image"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    let selector: Vec<String> = obj["spec"]["selector"]["matchLabels"]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect()
-        })
-        .unwrap_or_default();
-    vec![
-        name,
-        json!(format!("{}/{want}", n("readyReplicas"))),
-        json!(n("updatedReplicas")),
-        json!(n("availableReplicas")),
-        json!(age(obj)),
-        json!(join_or_none(names)),
-        json!(join_or_none(images)),
-        json!(join_or_none(selector)),
-    ]
-}
-
-fn node_status(obj: &Value) -> String {
-    let ready = obj["status"]["conditions"]
-        .as_array()
-        .and_then(|c| c.iter().find(|c| c["type"] == "Ready"))
-        .map(|c| c["status"] == "True");
-    let mut status = match ready {
-        Some(true) => "Ready".to_string(),
-        _ => "NotReady".to_string(),
+fn default_cells(obj: &Value) -> Vec<Value> {
+    let created = match &obj["metadata"]["creationTimestamp"] {
+        Value::Null => json!("0001-01-01T00:00:00Z"),
+        v => v.clone(),
     };
-    if obj["spec"]["unschedulable"] == json!(true) {
-        status.push_str(",SchedulingDisabled");
-    }
-    status
+    vec![json!(text(&obj["metadata"]["name"])), created]
 }
 
-fn pod_cells(obj: &Value, name: Value) -> Vec<Value> {
-    let containers = obj["spec"]["containers"].as_array().map_or(0, Vec::len);
-    let statuses = obj["status"]["containerStatuses"].as_array();
-    let ready = statuses.map_or(0, |st| {
-        st.iter().filter(|c| c["ready"] == json!(true)).count()
-    });
-    let restarts: i64 = statuses.map_or(0, |st| {
-        st.iter().filter_map(|c| c["restartCount"].as_i64()).sum()
-    });
-    let mut reason = obj["status"]["reason"]
-        .as_str()
-        .or_else(|| obj["status"]["phase"].as_str())
-        .unwrap_or("Unknown")
-        .to_string();
-    if let Some(st) = statuses {
-        for c in st {
-            if let Some(r) = c["state"]["waiting"]["reason"].as_str() {
-                reason = r.to_string();
-            } else if let Some(r) = c["state"]["terminated"]["reason"].as_str() {
-                reason = r.to_string();
-            }
-        }
+fn columns(info: &ResourceInfo) -> Vec<Column> {
+    match kinds::printer(&info.group, &info.kind) {
+        Some((cols, _)) => cols,
+        None => default_columns(),
     }
-    if meta_str(obj, "deletionTimestamp").is_some() {
-        reason = "Terminating".into();
+}
+
+fn cells(info: &ResourceInfo, obj: &Value) -> Vec<Value> {
+    match kinds::printer(&info.group, &info.kind) {
+        Some((_, cells)) => cells(obj),
+        None => default_cells(obj),
     }
-    let or_none = |v: &Value| match v.as_str() {
-        Some(s) if !s.is_empty() => json!(s),
-        _ => json!("<none>"),
-    };
-    vec![
-        name,
-        json!(format!("{ready}/{containers}")),
-        json!(reason),
-        json!(restarts.to_string()),
-        json!(age(obj)),
-        or_none(&obj["status"]["podIP"]),
-        or_none(&obj["spec"]["nodeName"]),
-        or_none(&obj["status"]["nominatedNodeName"]),
-        json!("<none>"),
-    ]
 }
 
 fn partial_metadata(obj: &Value) -> Value {
@@ -507,35 +385,5 @@ impl<'a> Printer<'a> {
             json!({"resourceVersion": meta_str(obj, "resourceVersion").unwrap_or("")}),
             include_object,
         )
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn human_durations_match_go() {
-        let cases = [
-            (0, "0s"),
-            (119, "119s"),
-            (120, "2m"),
-            (125, "2m5s"),
-            (600, "10m"),
-            (179 * 60, "179m"),
-            (3 * 3600, "3h"),
-            (3 * 3600 + 60, "3h1m"),
-            (8 * 3600, "8h"),
-            (47 * 3600, "47h"),
-            (48 * 3600, "2d"),
-            (49 * 3600, "2d1h"),
-            (8 * 86400, "8d"),
-            (2 * 365 * 86400, "2y"),
-            (2 * 365 * 86400 + 86400, "2y1d"),
-            (9 * 365 * 86400, "9y"),
-        ];
-        for (secs, want) in cases {
-            assert_eq!(human_duration(Duration::from_secs(secs)), want, "{secs}s");
-        }
     }
 }
