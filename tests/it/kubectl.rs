@@ -1770,3 +1770,135 @@ fn service_account_tokens_authenticate_while_their_objects_exist() {
     k.ok(&["delete", "sa", "robot"]);
     assert!(robot.fails(&["auth", "whoami"]).contains("Unauthorized"));
 }
+
+#[test]
+fn immutable_configmaps_and_secrets_custom_columns_and_pod_defaults() {
+    let (_dir, _server, k) = started();
+    let frozen = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: frozen\nimmutable: true\ndata:\n  a: \"1\"\n";
+    let out = k.apply_stdin(&["create", "-f", "-"], frozen);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = k.fails(&[
+        "patch",
+        "cm",
+        "frozen",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"a":"2"}}"#,
+    ]);
+    assert!(
+        err.contains(
+            "The ConfigMap \"frozen\" is invalid: data: Forbidden: field is immutable when `immutable` is set"
+        ),
+        "{err}"
+    );
+    let err = k.fails(&[
+        "patch",
+        "cm",
+        "frozen",
+        "--type=merge",
+        "-p",
+        r#"{"immutable":false}"#,
+    ]);
+    assert!(
+        err.contains("immutable: Forbidden: field is immutable when `immutable` is set"),
+        "{err}"
+    );
+    assert_eq!(
+        k.ok(&["get", "cm", "frozen", "-o", "jsonpath={.data.a}"]),
+        "1"
+    );
+    k.ok(&["create", "secret", "generic", "s", "--from-literal=k=v"]);
+    k.ok(&[
+        "patch",
+        "secret",
+        "s",
+        "--type=merge",
+        "-p",
+        r#"{"immutable":true}"#,
+    ]);
+    let err = k.fails(&[
+        "patch",
+        "secret",
+        "s",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"k":"dw=="}}"#,
+    ]);
+    assert!(
+        err.contains("The Secret \"s\" is invalid: data: Forbidden: field is immutable"),
+        "{err}"
+    );
+    // an immutable object may still be deleted
+    k.ok(&["delete", "cm", "frozen"]);
+
+    k.ok(&["create", "cm", "cols", "--from-literal=x=y"]);
+    let out = k.ok(&[
+        "get",
+        "cm",
+        "cols",
+        "-o",
+        "custom-columns=NAME:.metadata.name,X:.data.x,NONE:.data.missing",
+    ]);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [["NAME", "X", "NONE"], ["cols", "y", "<none>"]],
+        "{out}"
+    );
+
+    // a pod gets upstream's defaults and the upstream pod table, wide columns included
+    k.ok(&["run", "web", "--image=nginx"]);
+    let defaults = k.ok(&[
+        "get",
+        "pod",
+        "web",
+        "-o",
+        "jsonpath={.spec.restartPolicy} {.spec.dnsPolicy} {.spec.terminationGracePeriodSeconds} {.spec.containers[0].imagePullPolicy} {.spec.schedulerName} {.status.qosClass}",
+    ]);
+    assert_eq!(
+        defaults,
+        "Always ClusterFirst 30 Always default-scheduler BestEffort"
+    );
+    let wide = k.ok(&["get", "pod", "web", "-o", "wide"]);
+    let mut lines = wide.lines();
+    let header: Vec<&str> = lines
+        .next()
+        .unwrap()
+        .split("   ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "READY",
+            "STATUS",
+            "RESTARTS",
+            "AGE",
+            "IP",
+            "NODE",
+            "NOMINATED NODE",
+            "READINESS GATES"
+        ],
+        "{wide}"
+    );
+    let row: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        (row[0], row[1], row[2], row[3]),
+        ("web", "0/1", "Pending", "0"),
+        "{wide}"
+    );
+    assert_eq!(
+        &row[5..],
+        ["<none>", "<none>", "<none>", "<none>"],
+        "{wide}"
+    );
+}
