@@ -9,6 +9,10 @@
 //! CRD may name one, and its resources are served at the version they are stored
 //! in, but reading one at another version is an error saying so rather than a
 //! wrong object.
+//!
+//! Built-in resources are served as stored, except events.k8s.io/v1 Events: as
+//! upstream, they are core/v1 Events seen through another API (stored under the
+//! core key, a few fields renamed on the way).
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -59,18 +63,22 @@ impl Conversions {
         *self.by_group.write().expect("poisoned") = by_group;
     }
 
-    /// The converter for requests at `info`'s version; `None` for a built-in resource.
+    /// The converter for requests at `info`'s group and version; `None` for a
+    /// built-in resource stored as it is served.
     pub fn for_resource(&self, info: &ResourceInfo) -> Option<Converter> {
+        if info.group == "events.k8s.io" && info.plural == "events" {
+            return Some(Converter(Inner::EventsApi));
+        }
         let by_group = self.by_group.read().expect("poisoned");
         let e = by_group
             .get(info.group.as_str())?
             .get(info.plural.as_str())?;
-        Some(Converter {
+        Some(Converter(Inner::Version {
             storage: e.storage.clone(),
             want: info.api_version(),
             kind: e.kind.clone(),
             webhook: e.webhook,
-        })
+        }))
     }
 }
 
@@ -83,24 +91,77 @@ pub fn storage_version(crd: &Value) -> Option<&str> {
         .as_str()
 }
 
-/// Converts one custom resource's objects between the request's version and storage.
+/// Converts one resource's objects between the request's form and the stored one.
 #[derive(Debug, Clone)]
-pub struct Converter {
-    storage: String,
-    want: String,
-    kind: String,
-    webhook: bool,
+pub struct Converter(Inner);
+
+#[derive(Debug, Clone)]
+enum Inner {
+    /// A custom resource: only `apiVersion` changes.
+    Version {
+        storage: String,
+        want: String,
+        kind: String,
+        webhook: bool,
+    },
+    /// events.k8s.io/v1 Events, stored as core/v1 Events (one object, two APIs).
+    EventsApi,
+}
+
+/// events.k8s.io/v1 field ↔ core/v1 field, where the names differ (upstream's
+/// events/v1 conversion).
+const EVENT_FIELDS: &[(&str, &str)] = &[
+    ("regarding", "involvedObject"),
+    ("note", "message"),
+    ("deprecatedSource", "source"),
+    ("deprecatedFirstTimestamp", "firstTimestamp"),
+    ("deprecatedLastTimestamp", "lastTimestamp"),
+    ("deprecatedCount", "count"),
+    ("reportingController", "reportingComponent"),
+];
+
+fn rename_fields(obj: &mut Value, to_core: bool, api_version: &str) {
+    let Some(o) = obj.as_object_mut() else {
+        return;
+    };
+    for (events, core) in EVENT_FIELDS {
+        let (from, to) = if to_core {
+            (events, core)
+        } else {
+            (core, events)
+        };
+        if let Some(v) = o.remove(*from) {
+            o.insert(to.to_string(), v);
+        }
+    }
+    o.insert("apiVersion".into(), Value::String(api_version.into()));
 }
 
 impl Converter {
-    /// The object as it is stored: at the storage version.
+    /// The object as it is stored.
     pub fn to_storage(&self, obj: &mut Value) -> Result<(), ApiError> {
-        self.convert(obj, &self.storage)
+        match &self.0 {
+            Inner::Version { storage, .. } => self.convert(obj, storage),
+            Inner::EventsApi => {
+                if obj["apiVersion"] != "v1" {
+                    rename_fields(obj, true, "v1");
+                }
+                Ok(())
+            }
+        }
     }
 
-    /// The object as the request's version shows it.
+    /// The object as the request's API and version show it.
     pub fn to_request(&self, obj: &mut Value) -> Result<(), ApiError> {
-        self.convert(obj, &self.want)
+        match &self.0 {
+            Inner::Version { want, .. } => self.convert(obj, want),
+            Inner::EventsApi => {
+                if obj["apiVersion"] != EVENTS_API {
+                    rename_fields(obj, false, EVENTS_API);
+                }
+                Ok(())
+            }
+        }
     }
 
     /// [`Self::to_request`] on encoded JSON; the same bytes when nothing changes.
@@ -112,7 +173,11 @@ impl Converter {
         }
         let top: Top = serde_json::from_slice(json)
             .map_err(|e| ApiError::internal(&format!("a cached object is not JSON: {e}")))?;
-        if top.api_version.as_deref() == Some(self.want.as_str()) {
+        let want = match &self.0 {
+            Inner::Version { want, .. } => want.as_str(),
+            Inner::EventsApi => EVENTS_API,
+        };
+        if top.api_version.as_deref() == Some(want) {
             return Ok(json.clone());
         }
         let mut obj: Value = serde_json::from_slice(json)
@@ -124,21 +189,34 @@ impl Converter {
     }
 
     fn convert(&self, obj: &mut Value, to: &str) -> Result<(), ApiError> {
+        let Inner::Version { kind, webhook, .. } = &self.0 else {
+            return Ok(());
+        };
         let Some(o) = obj.as_object_mut() else {
             return Ok(());
         };
         if o.get("apiVersion").and_then(Value::as_str) == Some(to) {
             return Ok(());
         }
-        if self.webhook {
+        if *webhook {
             // upstream's message when the webhook fails, with the reason it does here
             return Err(ApiError::internal(&format!(
-                "conversion webhook for {to}, Kind={} failed: conversion webhooks are not implemented yet (kelp converts only with strategy None)",
-                self.kind
+                "conversion webhook for {to}, Kind={kind} failed: conversion webhooks are not implemented yet (kelp converts only with strategy None)"
             )));
         }
         o.insert("apiVersion".into(), Value::String(to.to_string()));
         Ok(())
+    }
+}
+
+const EVENTS_API: &str = "events.k8s.io/v1";
+
+/// The group whose keys a resource's objects are stored under: its own, except for
+/// events.k8s.io Events, which are core Events (as upstream stores them).
+pub fn storage_group(info: &ResourceInfo) -> &str {
+    match (info.group.as_str(), info.plural.as_str()) {
+        ("events.k8s.io", "events") => "",
+        (g, _) => g,
     }
 }
 
@@ -222,5 +300,46 @@ mod tests {
             .cloned()
             .unwrap();
         assert!(c.for_resource(&pods).is_none());
+    }
+
+    #[test]
+    fn events_api_events_are_core_events_with_renamed_fields() {
+        let c = Conversions::default();
+        let info = crate::api::ResourceTable::builtin()
+            .resources()
+            .iter()
+            .find(|r| r.group == "events.k8s.io" && r.plural == "events")
+            .cloned()
+            .unwrap();
+        assert_eq!(storage_group(&info), "");
+        let conv = c.for_resource(&info).expect("events.k8s.io Events convert");
+        let mut e = json!({"apiVersion": "events.k8s.io/v1", "kind": "Event",
+            "metadata": {"name": "e"}, "regarding": {"kind": "Pod", "name": "p"},
+            "note": "pulled", "reason": "Pulled", "type": "Normal",
+            "reportingController": "kubelet", "reportingInstance": "n1",
+            "deprecatedCount": 2, "eventTime": "2026-12-03T00:00:00.000000Z"});
+        let original = e.clone();
+        conv.to_storage(&mut e).unwrap();
+        assert_eq!(
+            e,
+            json!({"apiVersion": "v1", "kind": "Event",
+            "metadata": {"name": "e"}, "involvedObject": {"kind": "Pod", "name": "p"},
+            "message": "pulled", "reason": "Pulled", "type": "Normal",
+            "reportingComponent": "kubelet", "reportingInstance": "n1",
+            "count": 2, "eventTime": "2026-12-03T00:00:00.000000Z"})
+        );
+        conv.to_request(&mut e).unwrap();
+        assert_eq!(e, original);
+        let stored = Bytes::from(
+            serde_json::to_vec(&json!({"apiVersion": "v1",
+            "kind": "Event", "message": "m"}))
+            .unwrap(),
+        );
+        let shown: Value =
+            serde_json::from_slice(&conv.bytes_to_request(&stored).unwrap()).unwrap();
+        assert_eq!(
+            shown,
+            json!({"apiVersion": "events.k8s.io/v1", "kind": "Event", "note": "m"})
+        );
     }
 }

@@ -51,7 +51,8 @@ pub fn object_key(info: &ResourceInfo, namespace: Option<&str>, name: &str) -> V
 
 /// The store prefix of a resource, or of its objects in one namespace.
 pub fn prefix(info: &ResourceInfo, namespace: Option<&str>) -> Vec<u8> {
-    let mut k = format!("/registry/{}/{}/", core_or(&info.group), info.plural);
+    let group = super::conversion::storage_group(info);
+    let mut k = format!("/registry/{}/{}/", core_or(group), info.plural);
     if let (true, Some(ns)) = (info.namespaced, namespace) {
         k.push_str(ns);
         k.push('/');

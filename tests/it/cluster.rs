@@ -585,3 +585,71 @@ async fn resource_versions_in_the_future_and_watches_from_now() {
         other => panic!("expected ADDED b first, got {other:?}"),
     }
 }
+
+/// An events.k8s.io/v1 Event is a core/v1 Event seen through another API, as
+/// upstream stores them: each API lists, gets and watches what the other wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_of_both_apis_are_the_same_objects() {
+    use k8s_openapi::api::core::v1::Event as CoreEvent;
+    use k8s_openapi::api::events::v1::Event;
+    let cluster = TestCluster::start().await;
+    let events: Api<Event> = Api::namespaced(cluster.client(), "default");
+    let core: Api<CoreEvent> = Api::namespaced(cluster.client(), "default");
+    let e: Event = serde_json::from_value(serde_json::json!({
+        "apiVersion": "events.k8s.io/v1", "kind": "Event", "metadata": {"name": "pulled"},
+        "eventTime": "2026-12-03T10:00:00.000000Z", "reportingController": "kelp/kubelet",
+        "reportingInstance": "node-1", "action": "Pulling", "reason": "Pulled", "type": "Normal",
+        "note": "image pulled", "regarding": {"kind": "Pod", "namespace": "default", "name": "web"}}))
+    .unwrap();
+    events.create(&PostParams::default(), &e).await.unwrap();
+    let seen = core.get("pulled").await.unwrap();
+    assert_eq!(seen.message.as_deref(), Some("image pulled"));
+    assert_eq!(seen.involved_object.name.as_deref(), Some("web"));
+    assert_eq!(seen.reporting_component.as_deref(), Some("kelp/kubelet"));
+    let listed = core.list(&ListParams::default()).await.unwrap();
+    assert_eq!(listed.items.len(), 1);
+    assert_eq!(listed.items[0].message.as_deref(), Some("image pulled"));
+
+    // a watch of the events API sees a core write in its own form
+    let rv = events
+        .list(&ListParams::default())
+        .await
+        .unwrap()
+        .metadata
+        .resource_version
+        .unwrap();
+    let mut stream = events
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let c: CoreEvent = serde_json::from_value(serde_json::json!({
+        "apiVersion": "v1", "kind": "Event", "metadata": {"name": "started"},
+        "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web"},
+        "reason": "Started", "message": "container started", "type": "Normal",
+        "source": {"component": "kubelet"}, "count": 1}))
+    .unwrap();
+    core.create(&PostParams::default(), &c).await.unwrap();
+    match stream.try_next().await.unwrap() {
+        Some(WatchEvent::Added(ev)) => {
+            assert_eq!(ev.note.as_deref(), Some("container started"));
+            assert_eq!(ev.deprecated_count, Some(1));
+            assert_eq!(ev.regarding.unwrap().name.as_deref(), Some("web"));
+        }
+        other => panic!("expected ADDED, got {other:?}"),
+    }
+    assert_eq!(
+        events
+            .list(&ListParams::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+    events
+        .delete("started", &DeleteParams::default())
+        .await
+        .unwrap();
+    assert!(core.get_opt("started").await.unwrap().is_none());
+}
