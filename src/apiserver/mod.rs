@@ -466,17 +466,47 @@ impl ApiServer {
             .expect("valid response")
     }
 
-    fn openapi_v3(&self, path: Option<&str>) -> Result<Response<Body>, ApiError> {
+    /// `/openapi/v3` and its group versions. As upstream: a group version asked for
+    /// with the hash the root advertises may be cached for good (`public,
+    /// immutable`); with another hash it redirects (301) to the current one; without
+    /// one it is not cached.
+    fn openapi_v3(
+        &self,
+        path: Option<&str>,
+        hash: Option<&str>,
+    ) -> Result<Response<Body>, ApiError> {
         let doc = self.openapi();
-        let bytes = match path {
-            None => doc.v3_root(),
-            Some(p) => doc.v3_group_version(p).ok_or_else(|| {
-                path_not_found("the server could not find the requested resource")
-            })?,
+        let not_found = || path_not_found("the server could not find the requested resource");
+        let (bytes, current) = match path {
+            None => (doc.v3_root(), None),
+            Some(p) => (
+                doc.v3_group_version(p).ok_or_else(not_found)?,
+                doc.v3_hash(p),
+            ),
         };
-        Ok(Response::builder()
+        let mut resp = Response::builder().header(http::header::CONTENT_TYPE, "application/json");
+        if let Some(current) = current {
+            resp = resp.header(http::header::ETAG, format!("\"{current}\""));
+        }
+        match (path, hash, current) {
+            (Some(p), Some(h), Some(current)) if !h.is_empty() && h != current => {
+                return Ok(resp
+                    .status(StatusCode::MOVED_PERMANENTLY)
+                    .header(
+                        http::header::LOCATION,
+                        format!("/openapi/v3/{}?hash={current}", p.trim_start_matches('/')),
+                    )
+                    .header(http::header::CACHE_CONTROL, "no-cache, private")
+                    .body(body::full(Bytes::new()))
+                    .expect("valid response"));
+            }
+            (Some(_), Some(h), Some(_)) if !h.is_empty() => {
+                resp = resp.header(http::header::CACHE_CONTROL, "public, immutable");
+            }
+            _ => resp = resp.header(http::header::CACHE_CONTROL, "no-cache, private"),
+        }
+        Ok(resp
             .status(StatusCode::OK)
-            .header(http::header::CONTENT_TYPE, "application/json")
             .body(body::full(Bytes::copy_from_slice(bytes)))
             .expect("valid response"))
     }
@@ -530,7 +560,9 @@ impl ApiServer {
                 discovery::group_version(self, &group, &version)
             }
             Target::OpenApiV2 => Ok(self.openapi_v2(&req)),
-            Target::OpenApiV3(path) => self.openapi_v3(path.as_deref()),
+            Target::OpenApiV3(path) => {
+                self.openapi_v3(path.as_deref(), query.get("hash").map(String::as_str))
+            }
             Target::Metrics => Ok(self.metrics_response().await),
             Target::OpenIdConfiguration => serviceaccount::openid_configuration(self),
             Target::Jwks => serviceaccount::jwks(self),

@@ -653,3 +653,45 @@ async fn events_of_both_apis_are_the_same_objects() {
         .unwrap();
     assert!(core.get_opt("started").await.unwrap().is_none());
 }
+
+/// /openapi/v3 group versions are cacheable for good at the hash the root names
+/// (what kubectl's OpenAPI cache relies on), redirected from a stale hash.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_v3_hashes_make_documents_cacheable() {
+    use http_body_util::BodyExt;
+    let cluster = TestCluster::start().await;
+    let admin = Identity {
+        user: "system:admin".into(),
+        groups: vec!["system:masters".into()],
+    };
+    let get = |uri: String| {
+        let api = cluster.api.clone();
+        let admin = admin.clone();
+        async move {
+            let req = http::Request::get(uri).body(bytes::Bytes::new()).unwrap();
+            let resp = api.handle(req, Some(admin)).await;
+            let (parts, body) = resp.into_parts();
+            let body = body.collect().await.unwrap().to_bytes();
+            (parts, body)
+        }
+    };
+    let (_, root) = get("/openapi/v3".into()).await;
+    let root: serde_json::Value = serde_json::from_slice(&root).unwrap();
+    let url = root["paths"]["api/v1"]["serverRelativeURL"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (parts, body) = get(url.clone()).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(parts.headers["cache-control"], "public, immutable");
+    let hash = url.split_once("?hash=").unwrap().1;
+    assert_eq!(parts.headers["etag"], format!("\"{hash}\"").as_str());
+    assert!(serde_json::from_slice::<serde_json::Value>(&body).unwrap()["components"].is_object());
+
+    let (parts, _) = get("/openapi/v3/api/v1?hash=0123".into()).await;
+    assert_eq!(parts.status, 301);
+    assert_eq!(parts.headers["location"], url.as_str());
+    let (parts, _) = get("/openapi/v3/api/v1".into()).await;
+    assert_eq!(parts.status, 200);
+    assert_eq!(parts.headers["cache-control"], "no-cache, private");
+}
