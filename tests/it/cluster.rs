@@ -695,3 +695,41 @@ async fn openapi_v3_hashes_make_documents_cacheable() {
     assert_eq!(parts.status, 200);
     assert_eq!(parts.headers["cache-control"], "no-cache, private");
 }
+
+/// Pages carry remainingItemCount; generateName creates a unique name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_count_what_remains_and_generate_name_picks_names() {
+    let cluster = TestCluster::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(cluster.client(), "default");
+    let mut names = std::collections::BTreeSet::new();
+    for _ in 0..3 {
+        let mut cm = configmap("", "gen");
+        cm.metadata.name = None;
+        cm.metadata.generate_name = Some("gen-".into());
+        let created = cms.create(&PostParams::default(), &cm).await.unwrap();
+        let name = created.metadata.name.unwrap();
+        assert!(name.starts_with("gen-") && name.len() == 9, "{name}");
+        names.insert(name);
+    }
+    assert_eq!(names.len(), 3, "{names:?}");
+    let first = cms.list(&ListParams::default().limit(1)).await.unwrap();
+    assert_eq!(first.items.len(), 1);
+    assert_eq!(first.metadata.remaining_item_count, Some(2));
+    let token = first.metadata.continue_.clone().unwrap();
+    let second = cms
+        .list(&ListParams::default().limit(1).continue_token(&token))
+        .await
+        .unwrap();
+    assert_eq!(second.metadata.remaining_item_count, Some(1));
+    let rest = cms
+        .list(
+            &ListParams::default()
+                .limit(5)
+                .continue_token(second.metadata.continue_.as_deref().unwrap()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), 1);
+    assert_eq!(rest.metadata.remaining_item_count, None);
+    assert!(rest.metadata.continue_.as_deref().unwrap_or("").is_empty());
+}
