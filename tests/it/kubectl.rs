@@ -319,6 +319,45 @@ fn unauthenticated_and_health() {
         err.contains("Unauthorized") || err.contains("must be logged in"),
         "{err}"
     );
+    // a bad token is refused everywhere, health included (authentication comes first)
+    let err = anon_k.fails(&["get", "--raw", "/healthz"]);
+    assert!(err.contains("Unauthorized"), "{err}");
+    // no credentials at all: health and /version answer (anonymous-auth defaults to
+    // true), the API does not. (kubectl asks for a user name when a kubeconfig has no
+    // credentials, so a plain HTTPS client asks: Python's, which the tests need anyway.)
+    let script = format!(
+        "import ssl, urllib.request, urllib.error\n\
+         ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE\n\
+         for p in ['/healthz', '/livez', '/readyz', '/readyz?verbose', '/version', '/api/v1/configmaps']:\n\
+         \x20   try:\n\
+         \x20       r = urllib.request.urlopen('https://127.0.0.1:{}' + p, context=ctx)\n\
+         \x20       print(p, r.status, r.read().decode().replace('\\n', ' ')[:80])\n\
+         \x20   except urllib.error.HTTPError as e:\n\
+         \x20       print(p, e.code)\n",
+        server.port
+    );
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        ["/healthz 200 ok", "/livez 200 ok", "/readyz 200 ok"],
+        "{text}"
+    );
+    assert!(lines[3].starts_with("/readyz?verbose 200 [+]"), "{text}");
+    assert!(
+        lines[4].starts_with("/version 200 {\"buildDate\""),
+        "{text}"
+    );
+    assert_eq!(lines[5], "/api/v1/configmaps 401", "{text}");
     assert!(server.terminate().success());
 }
 
