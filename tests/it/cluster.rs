@@ -435,6 +435,28 @@ async fn invalid_objects_of_each_kind_are_refused_with_their_fields() {
         let got = send("GET", &format!("{path}/{name}"), serde_json::json!({})).await;
         assert_eq!(got.unwrap_err().code, 404, "{path}: stored anyway");
     }
+    // a YAML body that does not parse: 400, nothing stored
+    let req = http::Request::post("/api/v1/namespaces/default/configmaps")
+        .header("content-type", "application/yaml")
+        .body(b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: y\n".to_vec())
+        .unwrap();
+    match client.request::<serde_json::Value>(req).await {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!((s.code, s.reason.as_str()), (400, "BadRequest"), "{s:?}");
+            assert!(
+                s.message.starts_with("error converting YAML to JSON"),
+                "{s:?}"
+            );
+        }
+        other => panic!("expected a 400, got {other:?}"),
+    }
+    let got = send(
+        "GET",
+        "/api/v1/namespaces/default/configmaps/y",
+        serde_json::json!({}),
+    )
+    .await;
+    assert_eq!(got.unwrap_err().code, 404);
     // the CRD's other causes, in upstream's words
     let err = send("POST", cases[3].0, cases[3].1.clone())
         .await
