@@ -755,3 +755,56 @@ async fn pages_count_what_remains_and_generate_name_picks_names() {
     assert_eq!(rest.metadata.remaining_item_count, None);
     assert!(rest.metadata.continue_.as_deref().unwrap_or("").is_empty());
 }
+
+/// A streaming list (sendInitialEvents=true): the current objects as ADDED events,
+/// then a bookmark marking the end of them, then changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streaming_lists_end_their_initial_events_with_a_bookmark() {
+    let cluster = TestCluster::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(cluster.client(), "default");
+    for name in ["a", "b"] {
+        cms.create(&PostParams::default(), &configmap(name, "x"))
+            .await
+            .unwrap();
+    }
+    let req = http::Request::get(
+        "/api/v1/namespaces/default/configmaps?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=10",
+    )
+    .body(vec![])
+    .unwrap();
+    let mut events = cluster
+        .client()
+        .request_events::<ConfigMap>(req)
+        .await
+        .unwrap()
+        .boxed();
+    let mut added = vec![];
+    loop {
+        match events.try_next().await.unwrap() {
+            Some(WatchEvent::Added(cm)) => added.push(cm.metadata.name.unwrap()),
+            Some(WatchEvent::Bookmark(b)) => {
+                assert_eq!(
+                    b.metadata
+                        .annotations
+                        .get("k8s.io/initial-events-end")
+                        .map(String::as_str),
+                    Some("true"),
+                    "{:?}",
+                    b.metadata.annotations
+                );
+                assert!(!b.metadata.resource_version.is_empty());
+                break;
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    added.sort();
+    assert_eq!(added, ["a", "b"]);
+    cms.create(&PostParams::default(), &configmap("c", "x"))
+        .await
+        .unwrap();
+    match events.try_next().await.unwrap() {
+        Some(WatchEvent::Added(cm)) => assert_eq!(cm.metadata.name.as_deref(), Some("c")),
+        other => panic!("expected ADDED c, got {other:?}"),
+    }
+}
