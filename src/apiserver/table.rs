@@ -122,6 +122,16 @@ fn human_signed(secs: i64) -> String {
     }
 }
 
+/// The time ages are counted to: the clock, or in unit tests the instant their
+/// fixtures were made from (so a slow run cannot turn `45s` into `46s`).
+fn now() -> SystemTime {
+    #[cfg(test)]
+    if let Some(t) = tests::NOW.with(std::cell::Cell::get) {
+        return t;
+    }
+    SystemTime::now()
+}
+
 /// Whole seconds from `from` to `to`, truncated toward zero as Go's
 /// `int(d.Seconds())` is.
 fn secs_between(from: SystemTime, to: SystemTime) -> i64 {
@@ -139,7 +149,7 @@ fn time(v: &Value) -> Option<SystemTime> {
 /// Upstream's `translateTimestampSince`.
 fn since(v: &Value) -> String {
     match time(v) {
-        Some(t) => human_signed(secs_between(t, SystemTime::now())),
+        Some(t) => human_signed(secs_between(t, now())),
         None => "<unknown>".into(),
     }
 }

@@ -476,7 +476,7 @@ fn pod(obj: &Value) -> Vec<Value> {
     let restarts = match last_restart {
         Some(t) if restarts != 0 => format!(
             "{restarts} ({} ago)",
-            human_signed(secs_between(t, SystemTime::now()))
+            human_signed(secs_between(t, super::now()))
         ),
         _ => restarts.to_string(),
     };
@@ -667,7 +667,7 @@ fn job(obj: &Value) -> Vec<Value> {
     };
     let duration = match (time(&st["startTime"]), time(&st["completionTime"])) {
         (None, _) => String::new(),
-        (Some(start), None) => human_signed(secs_between(start, SystemTime::now())),
+        (Some(start), None) => human_signed(secs_between(start, super::now())),
         (Some(start), Some(end)) => human_signed(secs_between(start, end)),
     };
     // upstream looks at the first condition of each type

@@ -32,9 +32,22 @@ fn human_durations_match_go() {
     assert_eq!(human_signed(-2), "<invalid>");
 }
 
-/// An RFC 3339 time `secs` seconds ago (negative: in the future).
+thread_local! {
+    /// The instant this test's fixtures count from, and its printer's clock.
+    pub(super) static NOW: std::cell::Cell<Option<SystemTime>> = const { std::cell::Cell::new(None) };
+}
+
+/// An RFC 3339 time `secs` seconds ago (negative: in the future), counted from this
+/// test's fixed instant.
 fn ago(secs: i64) -> String {
-    let now = SystemTime::now();
+    let now = NOW.with(|n| match n.get() {
+        Some(t) => t,
+        None => {
+            let t = SystemTime::now();
+            n.set(Some(t));
+            t
+        }
+    });
     let t = if secs >= 0 {
         now - Duration::from_secs(secs as u64)
     } else {
