@@ -150,10 +150,7 @@ pub fn prepare_for_update(
 pub fn pod_qos_class(spec: &Value) -> &'static str {
     use std::collections::BTreeMap;
     let quantity = |v: &Value| {
-        v.as_str()
-            .map(str::to_string)
-            .or_else(|| v.as_number().map(|n| n.to_string()))
-            .and_then(|s| super::validation::quantity::Quantity::parse(&s))
+        super::validation::quantity_of(v)
             .map(|q| q.nanos())
             .filter(|n| *n > 0)
     };

@@ -279,6 +279,8 @@ struct Cache {
 
 /// A subscription: the ring's events from the start revision, then live ones. The
 /// live channel ends when the watcher falls too far behind (the client re-watches).
+/// A watcher that starts ahead of a cache still catching up also gets, live, the
+/// events before its start: the reader skips those (`watch::deliver_cached` does).
 pub struct Subscription {
     pub backlog: Vec<Arc<CachedEvent>>,
     pub live: mpsc::Receiver<Arc<CachedEvent>>,

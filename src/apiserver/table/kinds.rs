@@ -541,21 +541,16 @@ fn desired(spec: &Value) -> i64 {
 }
 
 fn replication_controller(obj: &Value) -> Vec<Value> {
-    let spec = &obj["spec"];
-    let [names, images] = wide_containers(&spec["template"]["spec"]);
-    vec![
-        name(obj),
-        json!(desired(spec)),
-        json!(int(&obj["status"]["replicas"])),
-        json!(int(&obj["status"]["readyReplicas"])),
-        json!(age(obj)),
-        names,
-        images,
-        json!(format_labels(&spec["selector"])),
-    ]
+    replicas_row(obj, format_labels(&obj["spec"]["selector"]))
 }
 
 fn replica_set(obj: &Value) -> Vec<Value> {
+    replicas_row(obj, format_label_selector(&obj["spec"]["selector"]))
+}
+
+/// ReplicationController and ReplicaSet rows: the same cells, the selector formatted
+/// as each kind's is (a label map, a label selector).
+fn replicas_row(obj: &Value, selector: String) -> Vec<Value> {
     let spec = &obj["spec"];
     let [names, images] = wide_containers(&spec["template"]["spec"]);
     vec![
@@ -566,7 +561,7 @@ fn replica_set(obj: &Value) -> Vec<Value> {
         json!(age(obj)),
         names,
         images,
-        json!(format_label_selector(&spec["selector"])),
+        json!(selector),
     ]
 }
 

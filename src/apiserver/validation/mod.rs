@@ -275,6 +275,16 @@ pub fn is_relaxed_env_var_name(value: &str) -> Vec<String> {
     Vec::new()
 }
 
+/// A quantity written as a string (`"500m"`) or a bare number (`2`), as the API
+/// accepts both; `None` for anything else.
+pub(crate) fn quantity_of(v: &Value) -> Option<quantity::Quantity> {
+    match v {
+        Value::String(s) => quantity::Quantity::parse(s),
+        Value::Number(n) => quantity::Quantity::parse(&n.to_string()),
+        _ => None,
+    }
+}
+
 /// Rewrites the resource quantities of a pod spec (container resources, pod overhead
 /// and resources, `emptyDir` size limits, downward-API divisors) into a form equal for
 /// equal quantities, so that comparing specs with [`same`] compares quantities as
@@ -284,11 +294,7 @@ pub(crate) fn normalize_quantities(spec: &mut Value) {
         let Some(v) = v else {
             return;
         };
-        let q = match v {
-            Value::String(s) => quantity::Quantity::parse(s),
-            Value::Number(n) => quantity::Quantity::parse(&n.to_string()),
-            _ => None,
-        };
+        let q = quantity_of(v);
         if let Some(q) = q {
             *v = Value::String(q.comparable());
         }
