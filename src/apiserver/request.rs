@@ -129,6 +129,106 @@ pub fn parse_query(query: Option<&str>) -> BTreeMap<String, String> {
     out
 }
 
+/// Parses a duration as Go's `time.ParseDuration` does (`300ms`, `1.5h`, `-2m3s`, `0`),
+/// in nanoseconds, with Go's error text: the `?timeout=` of a request is read this way.
+pub fn go_duration(orig: &str) -> Result<i64, String> {
+    let invalid = || format!("time: invalid duration {}", go_quote(orig));
+    let (neg, mut s) = match orig.as_bytes().first() {
+        Some(b'-') => (true, &orig[1..]),
+        Some(b'+') => (false, &orig[1..]),
+        _ => (false, orig),
+    };
+    if s == "0" {
+        return Ok(0);
+    }
+    if s.is_empty() {
+        return Err(invalid());
+    }
+    let mut total: i128 = 0;
+    while !s.is_empty() {
+        let digits = |t: &str| t.bytes().take_while(u8::is_ascii_digit).count();
+        if !(s.starts_with('.') || s.as_bytes()[0].is_ascii_digit()) {
+            return Err(invalid());
+        }
+        let n = digits(s);
+        let whole: i128 = if n == 0 {
+            0
+        } else {
+            s[..n]
+                .parse::<i128>()
+                .ok()
+                .filter(|v| *v <= i64::MAX as i128)
+                .ok_or_else(invalid)?
+        };
+        s = &s[n..];
+        let mut frac = "";
+        if let Some(rest) = s.strip_prefix('.') {
+            let f = digits(rest);
+            frac = &rest[..f];
+            s = &rest[f..];
+        }
+        if n == 0 && frac.is_empty() {
+            return Err(invalid());
+        }
+        let u = s
+            .find(|c: char| c == '.' || c.is_ascii_digit())
+            .unwrap_or(s.len());
+        if u == 0 {
+            return Err(format!("time: missing unit in duration {}", go_quote(orig)));
+        }
+        let unit: i128 = match &s[..u] {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            other => {
+                return Err(format!(
+                    "time: unknown unit {} in duration {}",
+                    go_quote(other),
+                    go_quote(orig)
+                ));
+            }
+        };
+        s = &s[u..];
+        let mut part = whole.checked_mul(unit).ok_or_else(invalid)?;
+        if !frac.is_empty() {
+            // digits past nanosecond precision do not matter
+            let f: f64 = format!("0.{}", &frac[..frac.len().min(30)])
+                .parse()
+                .unwrap_or(0.0);
+            part += (f * unit as f64) as i128;
+        }
+        total += part;
+        if total > i64::MAX as i128 + i128::from(neg) {
+            return Err(invalid());
+        }
+    }
+    Ok(if neg { (-total) as i64 } else { total as i64 })
+}
+
+/// Go's `time` package quoting of a string in an error: double quotes, `"` and `\`
+/// escaped, bytes of non-ASCII or control characters as `\xNN`.
+fn go_quote(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if !c.is_ascii() || (c as u32) < 0x20 {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("\\x{b:02x}"));
+            }
+        } else {
+            if c == '"' || c == '\\' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// Reads the target of a request. `watch` is the `watch` query parameter.
 pub fn parse(method: &http::Method, path: &str, watch: bool) -> Target {
     let segs: Vec<String> = path
@@ -233,6 +333,45 @@ fn is_namespace_sub(s: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn go_durations() {
+        let ok = |s: &str| go_duration(s).unwrap();
+        assert_eq!(ok("0"), 0);
+        assert_eq!(ok("-0"), 0);
+        assert_eq!(ok("1s"), 1_000_000_000);
+        assert_eq!(ok("+5m"), 300_000_000_000);
+        assert_eq!(ok("1.5h"), 5_400_000_000_000);
+        assert_eq!(ok("1h2m3s4ms5us6ns"), 3_723_004_005_006);
+        assert_eq!(ok("-2m3s"), -123_000_000_000);
+        assert_eq!(ok(".5s"), 500_000_000);
+        assert_eq!(ok("1.s"), 1_000_000_000);
+        assert_eq!(ok("3\u{b5}s"), 3_000);
+        assert_eq!(ok("3\u{3bc}s"), 3_000);
+        let err = |s: &str| go_duration(s).unwrap_err();
+        assert_eq!(err(""), r#"time: invalid duration """#);
+        assert_eq!(err("bogus"), r#"time: invalid duration "bogus""#);
+        assert_eq!(err("1"), r#"time: missing unit in duration "1""#);
+        assert_eq!(err("1x"), r#"time: unknown unit "x" in duration "1x""#);
+        assert_eq!(
+            err("1sec"),
+            r#"time: unknown unit "sec" in duration "1sec""#
+        );
+        assert_eq!(err(".s"), r#"time: invalid duration ".s""#);
+        assert_eq!(err("1s "), r#"time: unknown unit "s " in duration "1s ""#);
+        assert_eq!(
+            err("9999999999h"),
+            r#"time: invalid duration "9999999999h""#
+        );
+        assert_eq!(
+            err("1\"s"),
+            r#"time: unknown unit "\"s" in duration "1\"s""#
+        );
+        assert_eq!(
+            err("1\u{e9}"),
+            r#"time: unknown unit "\xc3\xa9" in duration "1\xc3\xa9""#
+        );
+    }
+
     use super::*;
     use http::Method;
 

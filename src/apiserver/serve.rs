@@ -88,9 +88,45 @@ fn split_csv(line: &str) -> Vec<String> {
     fields.into_iter().map(|f| f.trim().to_string()).collect()
 }
 
-struct Limits {
-    reads: Semaphore,
-    writes: Semaphore,
+/// The request limits of kube-apiserver's flags of the same names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// `--max-requests-inflight`: concurrent non-mutating requests; 0 is no limit.
+    pub max_inflight: usize,
+    /// `--max-mutating-requests-inflight`: concurrent mutating requests; 0 is no limit.
+    pub max_mutating_inflight: usize,
+    /// `--request-timeout`: the longest a request other than a watch may take; a
+    /// request's `?timeout=` may only shorten it.
+    pub request_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_inflight: MAX_INFLIGHT,
+            max_mutating_inflight: MAX_MUTATING_INFLIGHT,
+            request_timeout: REQUEST_TIMEOUT,
+        }
+    }
+}
+
+/// The inflight pools; `None` where the limit is 0.
+struct Pools {
+    reads: Option<Arc<Semaphore>>,
+    writes: Option<Arc<Semaphore>>,
+    request_timeout: Duration,
+}
+
+impl Pools {
+    fn new(limits: &Limits) -> Pools {
+        let pool =
+            |n: usize| (n > 0).then(|| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS))));
+        Pools {
+            reads: pool(limits.max_inflight),
+            writes: pool(limits.max_mutating_inflight),
+            request_timeout: limits.request_timeout,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -98,7 +134,7 @@ struct Conn {
     api: ApiServer,
     cert_identity: Option<Identity>,
     tokens: Arc<Tokens>,
-    limits: Arc<Limits>,
+    pools: Arc<Pools>,
 }
 
 fn bearer(req: &Request<Incoming>) -> Option<&str> {
@@ -127,62 +163,136 @@ fn is_watch(req: &Request<Incoming>) -> bool {
     })
 }
 
+/// How long a request other than a watch may take: the server's limit, or less when
+/// its `?timeout=` asks for less (0, negative or longer values leave the limit, as
+/// upstream's request-deadline filter does). A malformed value is a 400.
+fn deadline_of(query: Option<&str>, limit: Duration) -> Result<Duration, ApiError> {
+    let query = super::request::parse_query(query);
+    let Some(value) = query.get("timeout").filter(|v| !v.is_empty()) else {
+        return Ok(limit);
+    };
+    let nanos = super::request::go_duration(value).map_err(|e| {
+        ApiError::bad_request(format!(
+            "invalid timeout specified in the request URL - {e}"
+        ))
+    })?;
+    let asked = Duration::from_nanos(nanos.max(0) as u64);
+    Ok(if nanos > 0 && asked < limit {
+        asked
+    } else {
+        limit
+    })
+}
+
 impl Conn {
+    /// The filter chain in upstream's order: the request deadline (a bad `?timeout=`
+    /// is a 400 before anything else), authentication, the inflight limits
+    /// (`system:masters` and watches exempt), the body limit, then the API.
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        let received = tokio::time::Instant::now();
+        if is_watch(&req) {
+            // a watch ends by its own timeoutSeconds
+            return match self.admit(req).await {
+                Ok(admitted) => admitted.run().await,
+                Err(resp) => resp,
+            };
+        }
+        let timeout = match deadline_of(req.uri().query(), self.pools.request_timeout) {
+            Ok(t) => t,
+            Err(e) => return error_response(&e),
+        };
+        let deadline = received + timeout;
+        let timed_out = || {
+            error_response(&ApiError::timeout(
+                "request did not complete within requested timeout - context deadline exceeded",
+                0,
+            ))
+        };
+        let admitted = match tokio::time::timeout_at(deadline, self.admit(req)).await {
+            Ok(Ok(admitted)) => admitted,
+            Ok(Err(resp)) => return resp,
+            Err(_) => return timed_out(),
+        };
+        // As upstream, a request that outlives its deadline is answered with a timeout
+        // while its handler runs on to the end (holding its inflight slot): a write
+        // that was under way may still be stored, and the handler is never cut off
+        // between two steps that belong together.
+        let mut running = tokio::spawn(admitted.run());
+        match tokio::time::timeout_at(deadline, &mut running).await {
+            Ok(Ok(resp)) => resp,
+            Ok(Err(e)) => error_response(&ApiError::internal(&format!(
+                "the request handler failed: {e}"
+            ))),
+            Err(_) => timed_out(),
+        }
+    }
+
+    /// Authentication, the inflight limit and the body: what must pass before the
+    /// API sees a request.
+    async fn admit(&self, req: Request<Incoming>) -> Result<Admitted, Response<Body>> {
         // upstream's order: a client certificate wins over a bearer token
         let user = match bearer(&req).filter(|_| self.cert_identity.is_none()) {
             Some(t) => match self.tokens.0.get(t) {
                 Some(id) => Some(id.clone()),
                 None => match self.api.authenticate_token(t).await {
                     Some(id) => Some(id),
-                    None => return error_response(&ApiError::unauthorized()),
+                    None => return Err(error_response(&ApiError::unauthorized())),
                 },
             },
             None => self.cert_identity.clone(),
         };
-        let watch = is_watch(&req);
-        let sem = if is_mutating(req.method()) {
-            &self.limits.writes
+        let pool = if is_mutating(req.method()) {
+            &self.pools.writes
         } else {
-            &self.limits.reads
+            &self.pools.reads
         };
-        // long-running requests (watches) do not count against the inflight limit
-        let _permit = if watch {
-            None
-        } else {
-            match sem.try_acquire() {
-                Ok(p) => Some(p),
-                Err(_) => {
-                    return error_response(
-                        &ApiError::too_many_requests(1)
-                            .with_message("Too many requests, please try again later."),
-                    );
+        let privileged = user
+            .as_ref()
+            .is_some_and(|u| u.groups.iter().any(|g| g == super::SUPERUSER_GROUP));
+        // long-running requests (watches) and system:masters are not limited
+        let permit = match pool {
+            Some(pool) if !privileged && !is_watch(&req) => {
+                match pool.clone().try_acquire_owned() {
+                    Ok(p) => Some(p),
+                    Err(_) => return Err(error_response(&ApiError::too_many_requests(1))),
                 }
             }
+            _ => None,
         };
         let (parts, body) = req.into_parts();
         let bytes = match Limited::new(body, MAX_BODY).collect().await {
             Ok(b) => b.to_bytes(),
             Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-                return error_response(&ApiError::request_entity_too_large("limit is 3145728"));
-            }
-            Err(e) => {
-                return error_response(&ApiError::bad_request(format!(
-                    "reading the request body: {e}"
+                return Err(error_response(&ApiError::request_entity_too_large(
+                    "limit is 3145728",
                 )));
             }
+            Err(e) => {
+                return Err(error_response(&ApiError::bad_request(format!(
+                    "reading the request body: {e}"
+                ))));
+            }
         };
-        let req = Request::from_parts(parts, bytes);
-        if watch {
-            return self.api.handle(req, user).await;
-        }
-        match tokio::time::timeout(REQUEST_TIMEOUT, self.api.handle(req, user)).await {
-            Ok(resp) => resp,
-            Err(_) => error_response(&ApiError::timeout(
-                "request did not complete within the allowed duration",
-                0,
-            )),
-        }
+        Ok(Admitted {
+            api: self.api.clone(),
+            req: Request::from_parts(parts, bytes),
+            user,
+            _permit: permit,
+        })
+    }
+}
+
+/// A request that passed [`Conn::admit`], with its inflight slot.
+struct Admitted {
+    api: ApiServer,
+    req: Request<Bytes>,
+    user: Option<Identity>,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Admitted {
+    async fn run(self) -> Response<Body> {
+        self.api.handle(self.req, self.user).await
     }
 }
 
@@ -193,14 +303,12 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     tokens: Tokens,
+    limits: Limits,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     let tokens = Arc::new(tokens);
-    let limits = Arc::new(Limits {
-        reads: Semaphore::new(MAX_INFLIGHT),
-        writes: Semaphore::new(MAX_MUTATING_INFLIGHT),
-    });
+    let pools = Arc::new(Pools::new(&limits));
     loop {
         let (tcp, peer) = tokio::select! {
             _ = cancel.cancelled() => return Ok(()),
@@ -222,7 +330,7 @@ pub async fn serve(
             api: api.clone(),
             cert_identity: None,
             tokens: tokens.clone(),
-            limits: limits.clone(),
+            pools: pools.clone(),
         };
         let cancel = cancel.clone();
         tokio::spawn(async move { serve_conn(acceptor, tcp, peer, conn, cancel).await });

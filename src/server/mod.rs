@@ -194,6 +194,12 @@ pub async fn run(cfg: config::ServerConfig) -> anyhow::Result<()> {
         listener,
         pki.server_tls_config(),
         tokens,
+        crate::apiserver::serve::Limits {
+            max_inflight: usize::try_from(cfg.max_requests_inflight).unwrap_or(usize::MAX),
+            max_mutating_inflight: usize::try_from(cfg.max_mutating_requests_inflight)
+                .unwrap_or(usize::MAX),
+            request_timeout: cfg.request_timeout,
+        },
         cancel.child_token(),
     ));
     tracing::info!(

@@ -10,7 +10,7 @@ use crate::support::{Server, poll};
 
 /// The kubectl matching the server's minor version (see FACTS.md: the dispatcher
 /// picks it from /version; tests call it directly).
-fn kubectl_binary() -> PathBuf {
+pub(crate) fn kubectl_binary() -> PathBuf {
     let dispatcher = which("kubectl").expect("kubectl is not installed (tests need kubectl 1.33)");
     let real = std::fs::canonicalize(dispatcher).unwrap();
     let versioned = real.parent().unwrap().join("kubectl.1.33");
@@ -30,20 +30,20 @@ fn which(name: &str) -> Option<PathBuf> {
     })
 }
 
-struct Kubectl {
-    bin: PathBuf,
-    kubeconfig: PathBuf,
+pub(crate) struct Kubectl {
+    pub(crate) bin: PathBuf,
+    pub(crate) kubeconfig: PathBuf,
 }
 
 impl Kubectl {
-    fn new(server: &Server) -> Self {
+    pub(crate) fn new(server: &Server) -> Self {
         Kubectl {
             bin: kubectl_binary(),
             kubeconfig: server.kubeconfig.clone(),
         }
     }
 
-    fn cmd(&self, args: &[&str]) -> Command {
+    pub(crate) fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.bin);
         c.args(args)
             .env_clear()
@@ -53,12 +53,12 @@ impl Kubectl {
         c
     }
 
-    fn run(&self, args: &[&str]) -> Output {
+    pub(crate) fn run(&self, args: &[&str]) -> Output {
         self.cmd(args).output().unwrap()
     }
 
     /// Runs and expects success; returns stdout.
-    fn ok(&self, args: &[&str]) -> String {
+    pub(crate) fn ok(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             out.status.success(),
@@ -70,7 +70,7 @@ impl Kubectl {
     }
 
     /// Runs and expects failure; returns stderr.
-    fn fails(&self, args: &[&str]) -> String {
+    pub(crate) fn fails(&self, args: &[&str]) -> String {
         let out = self.run(args);
         assert!(
             !out.status.success(),

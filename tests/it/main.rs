@@ -6,5 +6,6 @@ mod corruption;
 mod crash;
 mod kubectl;
 mod python;
+mod serving;
 mod support;
 mod systemd;

@@ -131,6 +131,12 @@ keys! {
         "CSV file of static bearer tokens for the API server: token,user,uid[,\"group1,group2\"] (kube-apiserver's format)";
     ANONYMOUS_AUTH: "anonymous-auth", Bool, Some("true"), "BOOL",
         "Answer unauthenticated requests to /version, /healthz, /livez and /readyz (every other path needs credentials either way)";
+    MAX_REQUESTS_INFLIGHT: "max-requests-inflight", Value, Some("400"), "N",
+        "Most non-mutating API requests served at once (watches and system:masters not counted); more get 429; 0 is no limit";
+    MAX_MUTATING_REQUESTS_INFLIGHT: "max-mutating-requests-inflight", Value, Some("200"), "N",
+        "Most mutating API requests served at once (system:masters not counted); more get 429; 0 is no limit";
+    REQUEST_TIMEOUT: "request-timeout", Value, Some("60s"), "DURATION",
+        "Longest time an API request other than a watch may take before it gets 504; a request's ?timeout= can only shorten it";
     AGENT_SERVER: "server", Value, None, "URL",
         "https URL of the server to join (required)";
     AGENT_TOKEN: "token", Value, None, "TOKEN",
@@ -163,6 +169,9 @@ const SERVER_KEYS: &[Key] = &[
     STORE_KEEP_DURATION,
     TOKEN_AUTH_FILE,
     ANONYMOUS_AUTH,
+    MAX_REQUESTS_INFLIGHT,
+    MAX_MUTATING_REQUESTS_INFLIGHT,
+    REQUEST_TIMEOUT,
 ];
 
 /// Every key of `kelp agent`. A config file shared with a server may hold server-only
@@ -642,6 +651,12 @@ pub struct ServerConfig {
     pub token_auth_file: Option<PathBuf>,
     /// Whether /version and the health endpoints answer without credentials.
     pub anonymous_auth: bool,
+    /// Concurrent non-mutating requests; 0 is no limit.
+    pub max_requests_inflight: u64,
+    /// Concurrent mutating requests; 0 is no limit.
+    pub max_mutating_requests_inflight: u64,
+    /// Non-zero.
+    pub request_timeout: Duration,
 }
 
 impl ServerConfig {
@@ -684,6 +699,10 @@ impl ServerConfig {
             store_keep_duration: r.value(STORE_KEEP_DURATION.name, parse_duration)?,
             token_auth_file: r.optional(TOKEN_AUTH_FILE.name, parse_path)?,
             anonymous_auth: r.flag(ANONYMOUS_AUTH.name)?,
+            max_requests_inflight: r.value(MAX_REQUESTS_INFLIGHT.name, parse_u64)?,
+            max_mutating_requests_inflight: r
+                .value(MAX_MUTATING_REQUESTS_INFLIGHT.name, parse_u64)?,
+            request_timeout: r.value(REQUEST_TIMEOUT.name, parse_duration)?,
         })
     }
 
@@ -724,6 +743,13 @@ impl ServerConfig {
                 "store-keep-duration is 0 too, so the store would never compact and grow \
                  without bound; set at least one of them above 0"
                     .into(),
+            );
+        }
+        if self.request_timeout.is_zero() {
+            return invalid(
+                REQUEST_TIMEOUT.name,
+                "0s".into(),
+                "must be longer than 0: every request would time out at once".into(),
             );
         }
         if self.server.is_some() && self.token.is_none() {
@@ -776,6 +802,12 @@ impl fmt::Debug for ServerConfig {
             .field("store_keep_duration", &self.store_keep_duration)
             .field("token_auth_file", &self.token_auth_file)
             .field("anonymous_auth", &self.anonymous_auth)
+            .field("max_requests_inflight", &self.max_requests_inflight)
+            .field(
+                "max_mutating_requests_inflight",
+                &self.max_mutating_requests_inflight,
+            )
+            .field("request_timeout", &self.request_timeout)
             .finish()
     }
 }

@@ -90,6 +90,9 @@ fn defaults_follow_k3s() {
         store_keep_duration: Duration::from_secs(300),
         token_auth_file: None,
         anonymous_auth: true,
+        max_requests_inflight: 400,
+        max_mutating_requests_inflight: 200,
+        request_timeout: Duration::from_secs(60),
     };
     assert_eq!(cfg, expected);
 }
@@ -479,6 +482,14 @@ fn every_validation_error_is_one_line_naming_the_key() {
         (
             &["--store-keep-revisions", "0", "--store-keep-duration", "0s"],
             "invalid value for store-keep-revisions: 0 (store-keep-duration is 0 too, so the store would never compact and grow without bound; set at least one of them above 0)",
+        ),
+        (
+            &["--request-timeout", "0s"],
+            "invalid value for request-timeout: 0s (must be longer than 0: every request would time out at once)",
+        ),
+        (
+            &["--max-requests-inflight", "many"],
+            "invalid value for max-requests-inflight: many (must be a whole number, 0 or more)",
         ),
     ];
     let fx = Fixture::new("");
