@@ -8,7 +8,8 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::api::status::ApiError;
+use crate::api::GroupKind;
+use crate::api::status::{ApiError, Cause};
 use crate::api::{FieldSelector, ResourceInfo, Selector};
 
 use super::managed::Operation;
@@ -60,14 +61,32 @@ fn ok_json(status: StatusCode, v: &Value) -> Response<Body> {
     )
 }
 
-fn dry_run(query: &Query) -> Result<bool, ApiError> {
+/// The `dryRun` query parameter of a write whose options are `options_kind`
+/// (`CreateOptions`, …): only `All` is known; anything else is upstream's 422 on the
+/// options.
+fn dry_run(query: &Query, options_kind: &str) -> Result<bool, ApiError> {
     match query.get("dryRun").map(String::as_str) {
         None | Some("") => Ok(false),
         Some("All") => Ok(true),
-        Some(other) => Err(ApiError::bad_request(format!(
-            "Invalid dry run value: {other}; allowed values are \"All\""
-        ))),
+        Some(other) => Err(bad_dry_run(options_kind, &[other])),
     }
+}
+
+/// Upstream's `ValidateDryRun` failure on `<options_kind>.meta.k8s.io`.
+fn bad_dry_run(options_kind: &str, values: &[&str]) -> ApiError {
+    let shown: Vec<String> = values
+        .iter()
+        .map(|v| crate::api::goformat::quote(v))
+        .collect();
+    ApiError::invalid(
+        &GroupKind::new("meta.k8s.io", options_kind),
+        "",
+        vec![Cause::not_supported(
+            "dryRun",
+            crate::api::status::BadValue::Raw(format!("[]string{{{}}}", shown.join(", "))),
+            &["All"],
+        )],
+    )
 }
 
 /// The request's media type without parameters (`application/json`), `""` if none.
@@ -203,7 +222,7 @@ pub async fn resource(
         && r.resource == "namespaces"
         && r.verb == Verb::Delete
         && r.subresource.is_none();
-    if is_namespace_delete && !dry_run(&query)? {
+    if is_namespace_delete && !dry_run(&query, "DeleteOptions")? {
         let name = r.name.clone().unwrap_or_default();
         let info = api
             .resource("", "v1", "namespaces")
@@ -233,7 +252,7 @@ pub async fn resource(
     // deleting a CRD deletes its custom resources first (upstream's
     // customresourcecleanup finalizer)
     if r.verb == Verb::Delete
-        && !dry_run(&query)?
+        && !dry_run(&query, "DeleteOptions")?
         && let Some(name) = &r.name
     {
         let crds = api.inner.crds.read().expect("poisoned").clone();
@@ -337,7 +356,7 @@ async fn resource_verbs(
         (Verb::Create, None) => {
             let (obj, warnings) = decode_object(api, &info, &req, &query)?;
             let opts = WriteOptions {
-                dry_run: dry_run(&query)?,
+                dry_run: dry_run(&query, "CreateOptions")?,
                 manager: Some(field_manager(
                     api,
                     &info,
@@ -357,7 +376,7 @@ async fn resource_verbs(
         (Verb::Update, Some(name)) => {
             let (obj, warnings) = decode_object(api, &info, &req, &query)?;
             let opts = WriteOptions {
-                dry_run: dry_run(&query)?,
+                dry_run: dry_run(&query, "UpdateOptions")?,
                 manager: Some(field_manager(
                     api,
                     &info,
@@ -463,7 +482,7 @@ fn delete_options(req: &Request<Bytes>, query: &Query) -> Result<DeleteOptions, 
 /// DeleteOptions from the query and a decoded body (`null` for none).
 fn delete_options_from(body: &Value, query: &Query) -> Result<DeleteOptions, ApiError> {
     let mut opts = DeleteOptions {
-        dry_run: dry_run(query)?,
+        dry_run: dry_run(query, "DeleteOptions")?,
         ..Default::default()
     };
     if let Some(g) = query.get("gracePeriodSeconds") {
@@ -475,12 +494,12 @@ fn delete_options_from(body: &Value, query: &Query) -> Result<DeleteOptions, Api
     if let Some(g) = body.get("gracePeriodSeconds").and_then(Value::as_i64) {
         opts.grace_period_seconds = Some(g);
     }
-    if body
-        .get("dryRun")
-        .and_then(Value::as_array)
-        .is_some_and(|d| d.iter().any(|v| v == "All"))
-    {
-        opts.dry_run = true;
+    if let Some(values) = body.get("dryRun").and_then(Value::as_array) {
+        let values: Vec<&str> = values.iter().filter_map(Value::as_str).collect();
+        if values.iter().any(|v| *v != "All") {
+            return Err(bad_dry_run("DeleteOptions", &values));
+        }
+        opts.dry_run |= !values.is_empty();
     }
     if let Some(p) = body.get("preconditions") {
         opts.precondition_uid = p.get("uid").and_then(Value::as_str).map(str::to_string);
@@ -489,12 +508,51 @@ fn delete_options_from(body: &Value, query: &Query) -> Result<DeleteOptions, Api
             .and_then(Value::as_str)
             .map(str::to_string);
     }
-    if let Some(p) = body.get("propagationPolicy").and_then(Value::as_str)
-        && !matches!(p, "Orphan" | "Background" | "Foreground")
-    {
-        return Err(ApiError::bad_request(format!(
-            "DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
-        )));
+    // upstream reads DeleteOptions from the body, or from the query when there is none
+    let (orphan, policy) = if body.is_null() {
+        (
+            query.get("orphanDependents").map(|v| json!(v)),
+            query.get("propagationPolicy").map(|v| json!(v)),
+        )
+    } else {
+        (
+            body.get("orphanDependents")
+                .filter(|v| !v.is_null())
+                .cloned(),
+            body.get("propagationPolicy")
+                .filter(|v| !v.is_null())
+                .cloned(),
+        )
+    };
+    let mut causes = Vec::new();
+    if let Some(policy) = &policy {
+        let shown = policy
+            .as_str()
+            .map_or_else(|| policy.to_string(), str::to_string);
+        if orphan.is_some() {
+            causes.push(Cause::invalid(
+                "propagationPolicy",
+                shown.as_str(),
+                "orphanDependents and deletionPropagation cannot be both set",
+            ));
+        }
+        if !matches!(
+            policy.as_str(),
+            Some("Orphan" | "Background" | "Foreground")
+        ) {
+            causes.push(Cause::not_supported(
+                "propagationPolicy",
+                shown.as_str(),
+                &["Foreground", "Background", "Orphan", "nil"],
+            ));
+        }
+    }
+    if !causes.is_empty() {
+        return Err(ApiError::invalid(
+            &GroupKind::new("meta.k8s.io", "DeleteOptions"),
+            "",
+            causes,
+        ));
     }
     Ok(opts)
 }

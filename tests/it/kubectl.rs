@@ -133,6 +133,45 @@ fn kubectl_sees_a_kubernetes_server() {
     assert!(ns.contains("Active"), "no STATUS column:\n{ns}");
 
     let resources = k.ok(&["api-resources", "-o", "wide"]);
+    // -o wide adds the verbs and categories
+    let header: Vec<&str> = resources
+        .lines()
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "NAME",
+            "SHORTNAMES",
+            "APIVERSION",
+            "NAMESPACED",
+            "KIND",
+            "VERBS",
+            "CATEGORIES"
+        ],
+        "{resources}"
+    );
+    let pods: Vec<&str> = resources
+        .lines()
+        .find(|l| l.starts_with("pods "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        pods,
+        [
+            "pods",
+            "po",
+            "v1",
+            "true",
+            "Pod",
+            "create,delete,deletecollection,get,list,patch,update,watch",
+            "all"
+        ],
+        "{resources}"
+    );
     for r in [
         "configmaps",
         "deployments",
@@ -235,7 +274,20 @@ fn configmap_lifecycle_with_selectors_and_errors() {
         let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], &yaml);
         assert!(out.status.success());
     }
-    let names = k.ok(&["get", "cm", "--chunk-size=2", "-o", "name"]);
+    let paged = k.run(&["get", "cm", "--chunk-size=2", "-o", "name", "-v=6"]);
+    assert!(paged.status.success());
+    // 7 + demo = 8 ConfigMaps in pages of 2: four requests, three of them continuing
+    let log = String::from_utf8_lossy(&paged.stderr);
+    let pages = log
+        .lines()
+        .filter(|l| l.contains("/configmaps?") && l.contains("limit=2") && l.contains("200 OK"))
+        .count();
+    let continued = log
+        .lines()
+        .filter(|l| l.contains("limit=2") && l.contains("continue=") && l.contains("200 OK"))
+        .count();
+    assert_eq!((pages, continued), (4, 3), "{log}");
+    let names = String::from_utf8(paged.stdout).unwrap();
     assert_eq!(
         names
             .lines()
@@ -250,21 +302,26 @@ fn configmap_lifecycle_with_selectors_and_errors() {
             .contains(r#"configmap "demo" deleted"#)
     );
     k.fails(&["get", "cm", "demo"]);
-    // deletecollection
+    // deletecollection deletes what its selector picks, and only that
+    k.ok(&["create", "configmap", "unlabelled"]);
     k.ok(&[
         "delete",
         "--raw",
         "/api/v1/namespaces/default/configmaps?labelSelector=app%3Dweb",
     ]);
-    assert_eq!(k.ok(&["get", "cm", "-o", "name"]).trim(), "");
+    assert_eq!(
+        k.ok(&["get", "cm", "-o", "name"]).trim(),
+        "configmap/unlabelled"
+    );
     assert!(server.terminate().success());
 }
 
 #[test]
 fn get_watch_prints_rows_as_objects_change() {
     let (_dir, server, k) = started();
+    k.ok(&["create", "configmap", "first"]);
     let mut watch = k
-        .cmd(&["get", "cm", "-w"])
+        .cmd(&["get", "cm", "-w", "--output-watch-events"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -278,23 +335,46 @@ fn get_watch_prints_rows_as_objects_change() {
             }
         }
     });
-    // the header arrives with the (empty) initial list; then create
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut seen: Vec<String> = Vec::new();
+    let mut wait_for = |event: &str, name: &str| -> String {
+        loop {
+            if let Some(row) = seen.iter().find(|l| {
+                let mut cells = l.split_whitespace();
+                cells.next() == Some(event) && cells.next() == Some(name)
+            }) {
+                return row.clone();
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(l) => seen.push(l),
+                Err(_) => panic!("kubectl get -w never printed {event} {name}: {seen:?}"),
+            }
+        }
+    };
+    // the initial list comes first, as ADDED rows under the Table's header; only
+    // then is the watch itself running
+    wait_for("ADDED", "first");
     let out = k.apply_stdin(&["create", "--validate=false", "-f", "-"], CM);
     assert!(out.status.success());
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    let mut seen = Vec::new();
-    while !seen.iter().any(|l: &String| l.starts_with("demo")) {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(l) => seen.push(l),
-            Err(_) => panic!("kubectl get -w never printed demo: {seen:?}"),
-        }
-    }
-    let row = seen.iter().find(|l| l.starts_with("demo")).unwrap();
-    assert!(
-        row.split_whitespace().nth(1) == Some("1"),
+    let row = wait_for("ADDED", "demo");
+    assert_eq!(
+        row.split_whitespace().nth(2),
+        Some("1"),
         "DATA column: {row}"
     );
+    k.ok(&["patch", "cm", "demo", "-p", r#"{"data":{"more":"x"}}"#]);
+    let row = wait_for("MODIFIED", "demo");
+    assert_eq!(
+        row.split_whitespace().nth(2),
+        Some("2"),
+        "DATA column: {row}"
+    );
+    k.ok(&["delete", "cm", "demo"]);
+    wait_for("DELETED", "demo");
+    drop(wait_for);
+    let header = seen[0].split_whitespace().collect::<Vec<_>>();
+    assert_eq!(header, ["EVENT", "NAME", "DATA", "AGE"], "{seen:?}");
     let _ = watch.kill();
     let _ = watch.wait();
     assert!(server.terminate().success());
@@ -471,6 +551,16 @@ spec:
 
     k.ok(&["label", "deploy", "web", "tier=front"]);
     k.ok(&["annotate", "deploy", "web", "note=x"]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "deploy",
+            "web",
+            "-o",
+            "jsonpath={.metadata.annotations.note}"
+        ]),
+        "x"
+    );
     k.ok(&[
         "patch",
         "deploy",
@@ -479,6 +569,10 @@ spec:
         "-p",
         r#"{"spec":{"replicas":3}}"#,
     ]);
+    assert_eq!(
+        k.ok(&["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]),
+        "3"
+    );
     k.ok(&[
         "patch",
         "deploy",
@@ -544,7 +638,15 @@ spec:
     );
     assert!(!out.status.success());
     // server dry run stores nothing
-    k.apply_stdin(&["create", "--dry-run=server", "-f", "-"], CM);
+    let out = k.apply_stdin(&["create", "--dry-run=server", "-f", "-"], CM);
+    assert!(
+        out.status.success()
+            && String::from_utf8_lossy(&out.stdout)
+                .contains("configmap/demo created (server dry run)"),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     k.fails(&["get", "cm", "demo"]);
 
     let explain = k.ok(&["explain", "pods.spec.containers"]);
@@ -601,6 +703,16 @@ fn custom_resource_definition_lifecycle() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Established as soon as the create returns
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "crd",
+            "widgets.example.com",
+            "-o",
+            r#"jsonpath={.status.conditions[?(@.type=="Established")].status}"#,
+        ]),
+        "True"
+    );
     k.ok(&[
         "wait",
         "--for=condition=Established",
@@ -627,10 +739,14 @@ spec:
         String::from_utf8_lossy(&out.stderr)
     );
     let table = k.ok(&["get", "widgets"]);
-    assert!(
-        table.contains("SIZE") && table.contains("w1") && table.contains('3'),
-        "{table}"
-    );
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    // the CRD's columns replace the default AGE one, as upstream
+    assert_eq!(rows[0], ["NAME", "SIZE"], "{table}");
+    assert_eq!(rows[1], ["w1", "3"], "{table}");
     assert!(
         k.ok(&["get", "wd", "-o", "name"])
             .contains("widget.example.com/w1")
@@ -936,8 +1052,58 @@ regarding:
         k.ok(&["get", "events.events.k8s.io", "-o", "name"])
             .contains("e1")
     );
+    // updates: a lease renewal, an event seen again
+    k.ok(&[
+        "patch",
+        "lease",
+        "leader",
+        "-n",
+        "kube-system",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"holderIdentity":"node-b","renewTime":"2026-01-01T00:00:05.000000Z"}}"#,
+    ]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "lease",
+            "leader",
+            "-n",
+            "kube-system",
+            "-o",
+            "jsonpath={.spec.holderIdentity} {.spec.renewTime}"
+        ]),
+        "node-b 2026-01-01T00:00:05.000000Z"
+    );
+    k.ok(&[
+        "patch",
+        "events.events.k8s.io",
+        "e1",
+        "--type=merge",
+        "-p",
+        r#"{"series":{"count":2,"lastObservedTime":"2026-01-01T00:00:09.000000Z"}}"#,
+    ]);
+    // the core API sees the same event, with its field names
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "events",
+            "e1",
+            "-o",
+            "jsonpath={.series.count} {.involvedObject.name}"
+        ]),
+        "2 leader"
+    );
     k.ok(&["delete", "lease", "leader", "-n", "kube-system"]);
     k.ok(&["delete", "events.events.k8s.io", "e1"]);
+    assert!(
+        k.fails(&["get", "lease", "leader", "-n", "kube-system"])
+            .contains(r#"leases.coordination.k8s.io "leader" not found"#)
+    );
+    assert!(
+        k.fails(&["get", "events.events.k8s.io", "e1"])
+            .contains(r#"events.events.k8s.io "e1" not found"#)
+    );
     assert!(server.terminate().success());
 }
 
@@ -1302,8 +1468,20 @@ fn scale_binding_eviction_and_approval_subresources() {
     assert_eq!(scale["apiVersion"], "autoscaling/v1");
     assert_eq!(scale["spec"]["replicas"], 3);
     assert_eq!(scale["status"]["selector"], "app=web");
-    let err = k.fails(&["scale", "deployment", "web", "--replicas=-1"]);
-    assert!(err.contains("replicas"), "{err}");
+    // kubectl refuses a negative count itself; the server's check needs a raw write
+    let err = k.fails(&[
+        "patch",
+        "deployment",
+        "web",
+        "--subresource=scale",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":-1}}"#,
+    ]);
+    assert!(
+        err.contains("spec.replicas: Invalid value: -1: must be greater than or equal to 0"),
+        "{err}"
+    );
     // the scale write is credited to kubectl's manager, on the scale subresource
     let managers = k.ok(&[
         "get",
@@ -1940,4 +2118,43 @@ fn immutable_configmaps_and_secrets_custom_columns_and_pod_defaults() {
         ["<none>", "<none>", "<none>", "<none>"],
         "{wide}"
     );
+}
+
+#[test]
+fn delete_cascade_flags_send_their_propagation_policy() {
+    let (_dir, server, k) = started();
+    for (flag, policy) in [
+        ("--cascade=background", "Background"),
+        ("--cascade=orphan", "Orphan"),
+        ("--cascade=foreground", "Foreground"),
+    ] {
+        let name = format!("c-{}", policy.to_lowercase());
+        k.ok(&["create", "configmap", &name]);
+        // -v=8 logs the DeleteOptions kubectl sends
+        let out = k.run(&["delete", "cm", &name, flag, "-v=8"]);
+        let log = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{flag}: {log}");
+        assert!(
+            log.contains(&format!("\"propagationPolicy\":\"{policy}\"")),
+            "{flag} sent no {policy}: {log}"
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(&format!("configmap \"{name}\" deleted")),
+            "{flag}"
+        );
+        assert!(k.fails(&["get", "cm", &name]).contains("not found"));
+    }
+    // a policy kubectl would never send is refused, and nothing is deleted
+    k.ok(&["create", "configmap", "kept"]);
+    let err = k.fails(&[
+        "delete",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps/kept?propagationPolicy=Sideways",
+    ]);
+    assert!(
+        err.contains("propagationPolicy: Unsupported value: \"Sideways\""),
+        "{err}"
+    );
+    k.ok(&["get", "cm", "kept"]);
+    assert!(server.terminate().success());
 }

@@ -245,3 +245,88 @@ print('watch', r.status)
     );
     assert!(server.terminate().success());
 }
+
+#[test]
+fn bad_requests_get_upstream_status_codes_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.csv");
+    std::fs::write(&tokens, TOKENS).unwrap();
+    let mut server = Server::start(dir.path(), &["--token-auth-file", tokens.to_str().unwrap()]);
+    server.wait_for("API server ready", Duration::from_secs(30));
+    let out = python(
+        r#"
+CMS = '/api/v1/namespaces/default/configmaps'
+def send(what, method, path, body=b'', ctype='application/json', message=False):
+    s = connect()
+    s.sendall(f'{method} {path} HTTP/1.1\r\nHost: kelp\r\nAuthorization: Bearer admin-token\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n\r\n'.encode() + body)
+    status, _, reply = answer(s)
+    s.close()
+    details = reply.get('details', {})
+    print(what, status, reply.get('reason'), details.get('group', '-'), details.get('kind', '-'))
+    if message:
+        print(' ', reply['message'])
+status, _, _ = request('POST', CMS, 'admin-token', cm('keep'))
+assert status == 201, status
+big = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"big"},"data":{"a":"' + b'x' * (3 * 1024 * 1024 + 10) + b'"}}'
+send('json', 'POST', CMS, b'{"apiVersion": "v1",')
+send('yaml', 'POST', CMS, b'apiVersion: v1\nkind: [ConfigMap', 'application/yaml')
+send('kind', 'POST', CMS, b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}')
+send('version', 'POST', CMS, b'{"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}}')
+send('name', 'POST', CMS, b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"Not_Valid"}}')
+send('noname', 'POST', CMS, b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{}}')
+send('big', 'POST', CMS, big)
+send('media', 'POST', CMS, b'hello', 'text/plain')
+send('url-name', 'PUT', CMS + '/keep', cm('other'))
+send('patch-media', 'PATCH', CMS + '/keep', b'{}', 'application/json')
+send('labels', 'GET', CMS + '?labelSelector=a%20b%20c')
+send('fields', 'GET', CMS + '?fieldSelector=data.x%3Dy')
+send('rv', 'GET', CMS + '?resourceVersion=abc&resourceVersionMatch=Exact')
+send('future', 'GET', CMS + '?resourceVersion=999999&resourceVersionMatch=Exact')
+send('unknown', 'GET', '/api/v1/namespaces/default/gizmos')
+send('policy', 'DELETE', CMS + '/keep', b'{"propagationPolicy":"Sideways"}', message=True)
+send('both', 'DELETE', CMS + '/keep', b'{"propagationPolicy":"Orphan","orphanDependents":true}', message=True)
+send('policy-query', 'DELETE', CMS + '/keep?propagationPolicy=Nope')
+send('collection', 'DELETE', CMS + '?labelSelector=a%20b%20c')
+send('dry-run', 'DELETE', CMS + '/keep?dryRun=Some', message=True)
+send('dry-run-body', 'DELETE', CMS + '/keep', b'{"dryRun":["Some"]}')
+send('dry-run-create', 'POST', CMS + '?dryRun=Some', cm('dry'))
+status, _, reply = request('GET', CMS, 'admin-token')
+print('stored', status, sorted(i['metadata']['name'] for i in reply['items']))
+"#,
+        server.port,
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "json 400 BadRequest - -",
+            "yaml 400 BadRequest - -",
+            "kind 400 BadRequest - -",
+            "version 400 BadRequest - -",
+            "name 422 Invalid - ConfigMap",
+            "noname 422 Invalid - ConfigMap",
+            "big 413 RequestEntityTooLarge - -",
+            "media 415 UnsupportedMediaType - -",
+            "url-name 400 BadRequest - -",
+            "patch-media 415 UnsupportedMediaType - -",
+            "labels 400 BadRequest - -",
+            "fields 400 BadRequest - -",
+            "rv 400 BadRequest - -",
+            "future 504 Timeout - -",
+            "unknown 404 NotFound - -",
+            "policy 422 Invalid meta.k8s.io DeleteOptions",
+            "  DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Unsupported value: \"Sideways\": supported values: \"Foreground\", \"Background\", \"Orphan\", \"nil\"",
+            "both 422 Invalid meta.k8s.io DeleteOptions",
+            "  DeleteOptions.meta.k8s.io \"\" is invalid: propagationPolicy: Invalid value: \"Orphan\": orphanDependents and deletionPropagation cannot be both set",
+            "policy-query 422 Invalid meta.k8s.io DeleteOptions",
+            "collection 400 BadRequest - -",
+            "dry-run 422 Invalid meta.k8s.io DeleteOptions",
+            "  DeleteOptions.meta.k8s.io \"\" is invalid: dryRun: Unsupported value: []string{\"Some\"}: supported values: \"All\"",
+            "dry-run-body 422 Invalid meta.k8s.io DeleteOptions",
+            "dry-run-create 422 Invalid meta.k8s.io CreateOptions",
+            "stored 200 ['keep']",
+        ],
+        "{out}"
+    );
+    assert!(server.terminate().success());
+}

@@ -49,7 +49,7 @@ pub(super) async fn patch(
         Operation::Update
     };
     let opts = WriteOptions {
-        dry_run: dry_run(query)?,
+        dry_run: dry_run(query, "PatchOptions")?,
         manager: Some(field_manager(
             api,
             info,

@@ -54,7 +54,7 @@ pub async fn serve(
                 ("authentication.k8s.io", "v1", "TokenRequest"),
                 name,
             )?;
-            let dry_run = super::dry_run(query)?;
+            let dry_run = super::dry_run(query, "CreateOptions")?;
             crate::apiserver::serviceaccount::token_request(
                 api,
                 namespace.unwrap_or("default"),
@@ -94,7 +94,7 @@ fn options(
     let mut m = field_manager(api, info, req, query, None, Operation::Update, options_kind)?;
     m.subresource = Some(sub.to_string());
     Ok(WriteOptions {
-        dry_run: dry_run(query)?,
+        dry_run: dry_run(query, options_kind)?,
         manager: Some(m),
     })
 }
@@ -426,7 +426,7 @@ async fn eviction(
     let registry = &api.inner.registry;
     let pod = registry.get(info, namespace, name).await?;
     let mut opts = super::delete_options_from(&e["deleteOptions"], query)?;
-    opts.dry_run |= dry_run(query)?;
+    opts.dry_run |= dry_run(query, "CreateOptions")?;
     let terminal = matches!(
         pod["status"]["phase"].as_str(),
         Some("Succeeded" | "Failed")
