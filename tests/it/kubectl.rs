@@ -372,7 +372,6 @@ fn get_watch_prints_rows_as_objects_change() {
     );
     k.ok(&["delete", "cm", "demo"]);
     wait_for("DELETED", "demo");
-    drop(wait_for);
     let header = seen[0].split_whitespace().collect::<Vec<_>>();
     assert_eq!(header, ["EVENT", "NAME", "DATA", "AGE"], "{seen:?}");
     let _ = watch.kill();
