@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use bytes::Bytes;
 use http::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -20,6 +22,8 @@ use super::{ApiServer, Body, table};
 /// Events buffered per watcher before the watch is cut off (the client re-lists).
 const BUFFER: usize = 256;
 const BOOKMARK_EVERY: Duration = Duration::from_secs(60);
+/// How long before its timeout a watch gets its last bookmark (upstream's cacher).
+const PRE_TIMEOUT_BOOKMARK: Duration = Duration::from_secs(2);
 /// Upstream's default when the client does not set timeoutSeconds: 30-60 minutes.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
@@ -233,15 +237,13 @@ pub async fn serve(
                 return;
             }
         };
-        let deadline = tokio::time::sleep(timeout);
-        tokio::pin!(deadline);
-        let mut tick = tokio::time::interval(BOOKMARK_EVERY);
-        tick.tick().await;
+        let end = Instant::now() + timeout;
+        let mut beat = Bookmarks::new(bookmarks, end);
         loop {
             tokio::select! {
-                _ = &mut deadline => return,
+                _ = tokio::time::sleep_until(end) => return,
                 _ = sink.tx.closed() => return,
-                _ = tick.tick(), if bookmarks => {
+                _ = beat.due() => {
                     if !sink.bookmark(watcher.next_revision() - 1, false) {
                         return;
                     }
@@ -272,6 +274,43 @@ pub async fn serve(
         .expect("valid response"))
 }
 
+/// When a watch's periodic bookmarks are due, as upstream's cacher schedules them:
+/// every minute, and once more 2 s before the watch times out, so that its client
+/// resumes from a recent revision; none after that moment.
+fn next_bookmark(now: Instant, end: Instant) -> Option<Instant> {
+    let at = (now + BOOKMARK_EVERY).min(end.checked_sub(PRE_TIMEOUT_BOOKMARK)?);
+    (at >= now).then_some(at)
+}
+
+/// The bookmark schedule of one watch (none unless it allowed bookmarks).
+struct Bookmarks {
+    next: Option<Instant>,
+    end: Instant,
+}
+
+impl Bookmarks {
+    fn new(allowed: bool, end: Instant) -> Self {
+        let next = if allowed {
+            next_bookmark(Instant::now(), end)
+        } else {
+            None
+        };
+        Bookmarks { next, end }
+    }
+
+    /// Completes when a bookmark is due (never, when none is left), and schedules
+    /// the next.
+    async fn due(&mut self) {
+        match self.next {
+            Some(at) => {
+                tokio::time::sleep_until(at).await;
+                self.next = next_bookmark(Instant::now(), self.end).filter(|n| *n > at);
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
 /// Serves a watch from the watch cache: the backlog, then live events, with
 /// bookmarks; ends when the client goes, the timeout passes or the watcher falls
 /// too far behind (its client re-watches from the last resourceVersion it saw).
@@ -291,15 +330,13 @@ async fn serve_cached(
             return;
         }
     }
-    let deadline = tokio::time::sleep(timeout);
-    tokio::pin!(deadline);
-    let mut tick = tokio::time::interval(BOOKMARK_EVERY);
-    tick.tick().await;
+    let end = Instant::now() + timeout;
+    let mut beat = Bookmarks::new(bookmarks, end);
     loop {
         tokio::select! {
-            _ = &mut deadline => return,
+            _ = tokio::time::sleep_until(end) => return,
             _ = sink.tx.closed() => return,
-            _ = tick.tick(), if bookmarks => {
+            _ = beat.due() => {
                 // the cache's revision, once this watcher has taken every event
                 // queued for it up to there
                 if let Some(p) = sub.progress() {
@@ -402,5 +439,24 @@ fn deliver(
             }
             _ => true,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bookmarks_come_every_minute_and_just_before_the_timeout() {
+        let now = Instant::now();
+        let s = Duration::from_secs;
+        // a long watch: a minute from now
+        assert_eq!(next_bookmark(now, now + s(1800)), Some(now + s(60)));
+        // a watch ending within the minute: 2 s before its end
+        assert_eq!(next_bookmark(now, now + s(10)), Some(now + s(8)));
+        assert_eq!(next_bookmark(now, now + s(2)), Some(now));
+        // too late for one
+        assert_eq!(next_bookmark(now, now + s(1)), None);
+        assert_eq!(next_bookmark(now + s(9), now + s(10)), None);
     }
 }

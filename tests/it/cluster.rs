@@ -808,3 +808,61 @@ async fn streaming_lists_end_their_initial_events_with_a_bookmark() {
         other => panic!("expected ADDED c, got {other:?}"),
     }
 }
+
+/// A watch that allowed bookmarks gets one 2 s before its timeoutSeconds (upstream's
+/// cacher does so, so clients resume from a recent revision), at the revision of
+/// what it has seen; then it ends. One that did not allow them gets none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watches_get_a_bookmark_before_they_time_out() {
+    let cluster = TestCluster::start().await;
+    let cms: Api<ConfigMap> = Api::namespaced(cluster.client(), "default");
+    let first = cms
+        .create(&PostParams::default(), &configmap("first", "x"))
+        .await
+        .unwrap();
+    let mut rv = first.metadata.resource_version.unwrap();
+    for allow in [true, false] {
+        let req = http::Request::get(format!(
+            "/api/v1/namespaces/default/configmaps?watch=1&resourceVersion={rv}&allowWatchBookmarks={allow}&timeoutSeconds=3"
+        ))
+        .body(vec![])
+        .unwrap();
+        let started = std::time::Instant::now();
+        let mut events = cluster
+            .client()
+            .request_events::<ConfigMap>(req)
+            .await
+            .unwrap()
+            .boxed();
+        let name = format!("during-{allow}");
+        let made = cms
+            .create(&PostParams::default(), &configmap(&name, "x"))
+            .await
+            .unwrap();
+        rv = made.metadata.resource_version.unwrap();
+        let made_rv: i64 = rv.parse().unwrap();
+        let mut seen = vec![];
+        while let Some(ev) = events.try_next().await.unwrap() {
+            seen.push(match ev {
+                WatchEvent::Added(cm) => format!("ADDED {}", cm.metadata.name.unwrap()),
+                WatchEvent::Bookmark(b) => {
+                    let at: i64 = b.metadata.resource_version.parse().unwrap();
+                    assert!(at >= made_rv, "bookmark at {at}, before {made_rv}");
+                    assert!(started.elapsed() >= std::time::Duration::from_millis(900));
+                    "BOOKMARK".to_string()
+                }
+                other => format!("{other:?}"),
+            });
+        }
+        // the stream ended at the timeout, not before
+        assert!(
+            started.elapsed() >= std::time::Duration::from_millis(2900),
+            "{seen:?}"
+        );
+        let mut want = vec![format!("ADDED {name}")];
+        if allow {
+            want.push("BOOKMARK".into());
+        }
+        assert_eq!(seen, want);
+    }
+}
