@@ -42,6 +42,9 @@ pub enum StatusReason {
     InternalError,
     Expired,
     ServiceUnavailable,
+    /// `StatusReasonUnknown` (`""`, omitted on the wire): what upstream answers for a
+    /// plain Go error that is no `StatusError`.
+    Unknown,
 }
 
 impl StatusReason {
@@ -65,6 +68,7 @@ impl StatusReason {
             Self::InternalError => "InternalError",
             Self::Expired => "Expired",
             Self::ServiceUnavailable => "ServiceUnavailable",
+            Self::Unknown => "",
         }
     }
 }
@@ -348,6 +352,12 @@ impl ApiError {
     }
 
     /// 500: `Internal error occurred: <msg>`, with `msg` as the single cause.
+    /// A plain error's Status, as upstream's `ErrorToAPIStatus` makes it from an error
+    /// that is no `StatusError`: code 500, no reason, the error's text as the message.
+    pub fn plain(msg: &str) -> Self {
+        Self::new(500, StatusReason::Unknown, msg.to_string(), None)
+    }
+
     pub fn internal(msg: &str) -> Self {
         Self::new(
             500,
@@ -437,6 +447,7 @@ struct StatusWire<'a> {
     status: &'static str,
     #[serde(skip_serializing_if = "str::is_empty")]
     message: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
     reason: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     details: Option<&'a StatusDetails>,
@@ -492,6 +503,11 @@ mod tests {
             r#"{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","#;
         let apps = GroupResource::new("apps", "deployments");
         let cases: Vec<(ApiError, u16, &str)> = vec![
+            (
+                ApiError::plain("map: {} does not contain declared merge key: name"),
+                500,
+                r#""message":"map: {} does not contain declared merge key: name","code":500}"#,
+            ),
             (
                 ApiError::not_found(&apps, "web"),
                 404,

@@ -274,7 +274,8 @@ pub(super) fn apply_patch(
         422 => ApiError::invalid(&crate::api::GroupKind::new(group, kind), "", vec![])
             .with_message(e.to_string()),
         413 => ApiError::request_entity_too_large(&e.to_string()),
-        500 => ApiError::internal(&e.to_string()),
+        // upstream passes these merge errors on unclassified
+        500 => ApiError::plain(&e.to_string()),
         _ => ApiError::bad_request(e.to_string()),
     })
 }
