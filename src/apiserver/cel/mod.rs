@@ -466,8 +466,11 @@ fn check_fields(spec: &RuleSpec, schema: &Value, at: &str, causes: &mut Vec<Caus
 /// only the schemas that changed.
 #[derive(Default)]
 pub struct Rules {
-    by_version: RwLock<HashMap<(String, String, String), (Value, Arc<Validator>)>>,
+    by_version: RwLock<HashMap<VersionKey, (Value, Arc<Validator>)>>,
 }
+
+/// Group, plural, version.
+type VersionKey = (String, String, String);
 
 impl Rules {
     pub fn set(&self, crds: &[Value]) {
