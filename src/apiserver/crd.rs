@@ -163,14 +163,16 @@ pub fn validate(crd: &Value, old: Option<&Value>) -> Vec<Cause> {
     let same = schemas.len() == versions.len() && schemas.windows(2).all(|w| w[0] == w[1]);
     if same && let Some(schema) = schemas.first() {
         schema_root(schema, "spec.validation.openAPIV3Schema", &mut causes);
+        causes.extend(super::cel::check_schema(
+            schema,
+            "spec.validation.openAPIV3Schema",
+        ));
     } else {
         for (i, v) in versions.iter().enumerate() {
             if let Some(schema) = v["schema"].get("openAPIV3Schema").filter(|s| !s.is_null()) {
-                schema_root(
-                    schema,
-                    &format!("spec.versions[{i}].schema.openAPIV3Schema"),
-                    &mut causes,
-                );
+                let path = format!("spec.versions[{i}].schema.openAPIV3Schema");
+                schema_root(schema, &path, &mut causes);
+                causes.extend(super::cel::check_schema(schema, &path));
             }
         }
     }

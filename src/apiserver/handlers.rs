@@ -387,8 +387,12 @@ async fn resource_verbs(
                     "UpdateOptions",
                 )?),
             };
+            let custom = fields::custom_schema(api, &info);
             let updated = registry
-                .update(&info, namespace, name, sub, &opts, |_| Ok(obj.clone()))
+                .update(&info, namespace, name, sub, &opts, |old| {
+                    fields::validate_custom(custom.as_ref(), &info, &obj, Some(old))?;
+                    Ok(obj.clone())
+                })
                 .await?;
             Ok(with_warnings(
                 render(printer, out, &updated, StatusCode::OK),

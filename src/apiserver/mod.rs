@@ -12,6 +12,7 @@
 
 pub mod allocator;
 mod body;
+pub mod cel;
 pub mod client;
 pub mod conversion;
 pub mod crd;
@@ -105,6 +106,8 @@ pub(crate) struct Inner {
     pub crds: RwLock<Vec<serde_json::Value>>,
     /// Serialises CRD syncs.
     pub crd_sync: tokio::sync::Mutex<()>,
+    /// The CRDs' compiled CEL validation rules, refreshed with `crds`.
+    pub cel_rules: cel::Rules,
     pub watch_caches: watch_cache::WatchCaches,
     pub metrics: metrics::Metrics,
     /// `/version` and the health endpoints answer anonymous callers.
@@ -139,6 +142,7 @@ impl ApiServer {
                 openapi: RwLock::new(None),
                 crds: RwLock::new(Vec::new()),
                 crd_sync: tokio::sync::Mutex::new(()),
+                cel_rules: cel::Rules::default(),
                 anonymous_auth: std::sync::atomic::AtomicBool::new(true),
                 service_account_key: std::sync::OnceLock::new(),
             }),
@@ -344,6 +348,13 @@ impl ApiServer {
             .and_then(|c| crd::schema(c, &info.version))
     }
 
+    /// A custom resource version's compiled CEL validation rules, if it has any.
+    pub(crate) fn cel_rules(&self, info: &crate::api::ResourceInfo) -> Option<Arc<cel::Validator>> {
+        self.inner
+            .cel_rules
+            .get(&info.group, &info.plural, &info.version)
+    }
+
     /// The field types server-side apply and managedFields use for a resource: the
     /// built-in kind's, the CRD version's schema, or nothing known (every field deduced).
     pub(crate) fn field_schema(&self, info: &crate::api::ResourceInfo) -> Arc<managed::Schema> {
@@ -441,6 +452,7 @@ impl ApiServer {
         }
         let table = crd::table_with(&crds);
         registry.conversions().set(&crds);
+        self.inner.cel_rules.set(&crds);
         *self.inner.resources.write().expect("poisoned") = table;
         *self.inner.crds.write().expect("poisoned") = crds;
         *self.inner.openapi.write().expect("poisoned") = None;

@@ -4,8 +4,9 @@
 //! checks types and value constraints with upstream's messages. `apiVersion`, `kind`
 //! and `metadata` are the API server's, never pruned or checked here.
 //!
-//! Not covered: `x-kubernetes-validations` (CEL rules) and `format` checks other than
-//! the integer widths; such schemas are accepted and those rules are not enforced.
+//! `x-kubernetes-validations` (CEL rules) are `super::cel`'s. Not covered: `format`
+//! checks other than the integer widths; such schemas are accepted and those formats
+//! are not enforced.
 
 use serde_json::{Map, Value};
 

@@ -1,5 +1,6 @@
 //! Integration and end-to-end tests, one binary (`cargo test --test it`).
 
+mod cel;
 mod cli;
 mod cluster;
 mod corruption;

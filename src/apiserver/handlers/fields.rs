@@ -2,12 +2,14 @@
 //! value types, unknown and duplicate fields, and custom resources against their
 //! CRD's structural schema.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::Request;
 use serde_json::Value;
 
 use crate::api::ResourceInfo;
-use crate::api::status::ApiError;
+use crate::api::status::{ApiError, Cause};
 use crate::apiserver::ApiServer;
 use crate::apiserver::registry::meta_str;
 
@@ -80,7 +82,9 @@ pub(super) fn check_fields(
 
 /// The body of a create or update: decoded, of this resource's kind, checked under
 /// the request's field validation (duplicate and unknown fields, a custom resource's
-/// schema); returns the object to store and the warnings for the response.
+/// schema); returns the object to store and the warnings for the response. An
+/// update's custom resource is pruned and defaulted here and validated against the
+/// stored object later ([`validate_custom`]), as its transition rules need it.
 pub(super) fn decode_object(
     api: &ApiServer,
     info: &ResourceInfo,
@@ -93,12 +97,12 @@ pub(super) fn decode_object(
     let mode = field_validation(query)?;
     let mut warnings = check_duplicates(req, mode)?;
     warnings.extend(check_fields(info, &obj, mode)?);
-    warnings.extend(custom_rules(
-        api.custom_schema(info).as_ref(),
-        info,
-        &mut obj,
-        mode,
-    )?);
+    let custom = custom_schema(api, info);
+    if req.method() == http::Method::PUT {
+        warnings.extend(prune_and_default(custom.as_ref(), &mut obj, mode)?);
+    } else {
+        warnings.extend(custom_rules(custom.as_ref(), info, &mut obj, None, mode)?);
+    }
     Ok((obj, warnings))
 }
 
@@ -116,24 +120,89 @@ fn check_duplicates(req: &Request<Bytes>, mode: FieldValidation) -> Result<Vec<S
     )
 }
 
+/// A custom resource's structural schema and compiled CEL rules.
+pub(super) struct CustomSchema {
+    pub(super) schema: Value,
+    rules: Option<Arc<crate::apiserver::cel::Validator>>,
+}
+
+/// `None` for built-in resources.
+pub(super) fn custom_schema(api: &ApiServer, info: &ResourceInfo) -> Option<CustomSchema> {
+    Some(CustomSchema {
+        schema: api.custom_schema(info)?,
+        rules: api.cel_rules(info),
+    })
+}
+
 /// A custom resource against its CRD's schema: unknown fields pruned (a 400 under
-/// Strict, warnings under Warn), defaults filled in, then validated (422).
+/// Strict, warnings under Warn), defaults filled in, then validated (422) against the
+/// schema and its CEL rules; `old` is the stored object of an update or patch.
 pub(super) fn custom_rules(
-    schema: Option<&Value>,
+    custom: Option<&CustomSchema>,
     info: &ResourceInfo,
+    obj: &mut Value,
+    old: Option<&Value>,
+    mode: FieldValidation,
+) -> Result<Vec<String>, ApiError> {
+    let warnings = prune_and_default(custom, obj, mode)?;
+    validate_custom(custom, info, obj, old)?;
+    Ok(warnings)
+}
+
+/// Unknown fields pruned (a 400 under Strict, warnings under Warn), defaults filled in.
+fn prune_and_default(
+    custom: Option<&CustomSchema>,
     obj: &mut Value,
     mode: FieldValidation,
 ) -> Result<Vec<String>, ApiError> {
-    let Some(schema) = schema else {
+    let Some(custom) = custom else {
         return Ok(vec![]);
     };
-    let pruned = crate::apiserver::structural::prune(schema, obj);
+    let pruned = crate::apiserver::structural::prune(&custom.schema, obj);
     let warnings = under_mode(mode, "unknown", &pruned)?;
-    crate::apiserver::structural::default(schema, obj);
-    let causes = crate::apiserver::structural::validate(schema, obj);
+    crate::apiserver::structural::default(&custom.schema, obj);
+    Ok(warnings)
+}
+
+/// Upstream's errors that keep CEL rules from running (the object is too wrong for
+/// its rules to make sense of).
+const BLOCKING: [&str; 5] = [
+    "FieldValueNotSupported",
+    "FieldValueRequired",
+    "FieldValueTooLong",
+    "FieldValueTooMany",
+    "FieldValueTypeInvalid",
+];
+
+/// A pruned and defaulted custom resource against its schema, then (unless the
+/// schema errors block them, as upstream) its CEL rules: a 422 with every cause.
+pub(super) fn validate_custom(
+    custom: Option<&CustomSchema>,
+    info: &ResourceInfo,
+    obj: &Value,
+    old: Option<&Value>,
+) -> Result<(), ApiError> {
+    let Some(custom) = custom else {
+        return Ok(());
+    };
+    let mut causes = crate::apiserver::structural::validate(&custom.schema, obj);
+    if let Some(rules) = &custom.rules {
+        if causes
+            .iter()
+            .any(|c| BLOCKING.contains(&c.reason_type.as_str()))
+        {
+            causes.push(Cause::invalid(
+                "<nil>",
+                "null",
+                "some validation rules were not checked because the object was invalid; correct the existing errors to complete validation",
+            ));
+        } else {
+            causes.extend(rules.validate(obj, old));
+        }
+    }
     if !causes.is_empty() {
         let name = meta_str(obj, "name").unwrap_or("").to_string();
         return Err(ApiError::invalid(&info.group_kind(), &name, causes));
     }
-    Ok(warnings)
+    Ok(())
 }

@@ -11,7 +11,9 @@ use crate::apiserver::managed::{self, Operation};
 use crate::apiserver::registry::WriteOptions;
 use crate::apiserver::{ApiServer, strategy};
 
-use super::fields::{FieldValidation, check_fields, custom_rules, field_validation, under_mode};
+use super::fields::{
+    FieldValidation, check_fields, custom_rules, custom_schema, field_validation, under_mode,
+};
 use super::{Query, check_type, content_type, dry_run};
 
 /// One object (or its subresource) a request addresses.
@@ -67,13 +69,13 @@ pub(super) async fn patch(
     let body = req.body().clone();
     let group = info.group.clone();
     let kind = info.kind.clone();
-    let custom = api.custom_schema(info);
+    let custom = custom_schema(api, info);
     let patched = api
         .inner
         .registry
         .update(info, namespace, name, sub, &opts, move |old| {
             let mut patched = apply_patch(&ct, &group, &kind, old, &body)?;
-            custom_rules(custom.as_ref(), info, &mut patched, mode)?;
+            custom_rules(custom.as_ref(), info, &mut patched, Some(old), mode)?;
             // the patched object must still be a valid object of its kind
             if mode == FieldValidation::Strict {
                 check_fields(info, &patched, mode)?;
@@ -112,10 +114,10 @@ async fn server_side_apply(
     check_type(info, &cfg)?;
     // unknown fields fail a strict apply (kubectl sends fieldValidation=Strict)
     check_fields(info, &cfg, mode)?;
-    let custom = api.custom_schema(info);
+    let custom = custom_schema(api, info);
     let mut cfg = cfg;
-    if let Some(schema) = &custom {
-        let pruned = crate::apiserver::structural::prune(schema, &mut cfg);
+    if let Some(custom) = &custom {
+        let pruned = crate::apiserver::structural::prune(&custom.schema, &mut cfg);
         // an apply answers with no warnings; Strict refuses unknown fields
         under_mode(mode, "unknown", &pruned)?;
     }
@@ -126,7 +128,13 @@ async fn server_side_apply(
             .update(info, namespace, name, sub, opts, |old| {
                 let mut merged = managed::apply(m, Some(old), &cfg, force)?;
                 check_fields(info, &merged, FieldValidation::Ignore)?;
-                custom_rules(custom.as_ref(), info, &mut merged, FieldValidation::Ignore)?;
+                custom_rules(
+                    custom.as_ref(),
+                    info,
+                    &mut merged,
+                    Some(old),
+                    FieldValidation::Ignore,
+                )?;
                 Ok(merged)
             })
             .await;
@@ -150,7 +158,13 @@ async fn server_side_apply(
             }
         }
         check_fields(info, &obj, FieldValidation::Ignore)?;
-        custom_rules(custom.as_ref(), info, &mut obj, FieldValidation::Ignore)?;
+        custom_rules(
+            custom.as_ref(),
+            info,
+            &mut obj,
+            None,
+            FieldValidation::Ignore,
+        )?;
         match registry.create(info, namespace, obj, opts).await {
             Ok(created) => return Ok((created, StatusCode::CREATED)),
             // created meanwhile: apply to it
