@@ -1634,6 +1634,10 @@ fn custom_resources_are_pruned_defaulted_validated_and_scaled() {
         .replace(
             "      status: {}\n",
             "      status: {}\n      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}\n",
+        )
+        .replace(
+            "          spec:\n            type: object\n",
+            "          spec:\n            type: object\n            x-kubernetes-validations:\n            - {rule: \"self.color != 'blue' || self.size >= 5\", message: blue widgets are at least 5}\n",
         );
     let out = k.apply_stdin(&["apply", "-f", "-"], &crd);
     assert!(
@@ -1692,6 +1696,37 @@ fn custom_resources_are_pruned_defaulted_validated_and_scaled() {
         r#"{"spec":{"color":"pink"}}"#,
     ]);
     assert!(err.contains(r#"Unsupported value: "pink""#), "{err}");
+    // the CRD's CEL rule
+    let err = k.fails(&[
+        "patch",
+        "widget",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"color":"blue"}}"#,
+    ]);
+    assert!(
+        err.contains(r#"The Widget "w" is invalid: spec: Invalid value: "object": blue widgets are at least 5"#),
+        "{err}"
+    );
+    k.ok(&[
+        "patch",
+        "widget",
+        "w",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"color":"blue","size":5}}"#,
+    ]);
+    assert_eq!(
+        k.ok(&[
+            "get",
+            "widget",
+            "w",
+            "-o",
+            "jsonpath={.spec.color} {.spec.size}"
+        ]),
+        "blue 5"
+    );
 
     // strict field validation refuses unknown fields instead
     let out = k.apply_stdin(
