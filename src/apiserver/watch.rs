@@ -367,11 +367,8 @@ fn deliver_cached(
     from: i64,
     seen: &mut i64,
 ) -> bool {
-    // the cache hands each event over once, in order; events before the start
-    // revision can still arrive live while the cache replays its first history
-    if ev.revision < from {
-        return true;
-    }
+    // the cache hands each event from the start revision over once, in order
+    debug_assert!(ev.revision >= from, "the subscription starts at {from}");
     *seen = (*seen).max(ev.revision);
     if !ev.key.starts_with(ns_prefix) {
         return true;

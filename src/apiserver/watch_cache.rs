@@ -160,7 +160,9 @@ type Ids = HashSet<u64>;
 #[derive(Default)]
 struct Watchers {
     next_id: u64,
-    slots: HashMap<u64, (Bucket, mpsc::Sender<Arc<CachedEvent>>)>,
+    /// Each watcher's bucket, channel and first revision (events before it are not
+    /// its own: a watcher may start ahead of a cache that is still catching up).
+    slots: HashMap<u64, (Bucket, mpsc::Sender<Arc<CachedEvent>>, i64)>,
     all: Ids,
     by_namespace: HashMap<String, Ids>,
     by_object: HashMap<String, HashMap<String, Ids>>,
@@ -168,7 +170,7 @@ struct Watchers {
 }
 
 impl Watchers {
-    fn add(&mut self, bucket: Bucket, tx: mpsc::Sender<Arc<CachedEvent>>) -> u64 {
+    fn add(&mut self, bucket: Bucket, tx: mpsc::Sender<Arc<CachedEvent>>, from: i64) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
         match &bucket {
@@ -183,12 +185,12 @@ impl Watchers {
                 .insert(id),
             Bucket::Node(n) => self.by_node.entry(n.clone()).or_default().insert(id),
         };
-        self.slots.insert(id, (bucket, tx));
+        self.slots.insert(id, (bucket, tx, from));
         id
     }
 
     fn remove(&mut self, id: u64) {
-        let Some((bucket, _)) = self.slots.remove(&id) else {
+        let Some((bucket, _, _)) = self.slots.remove(&id) else {
             return;
         };
         fn take<K: std::hash::Hash + Eq>(map: &mut HashMap<K, Ids>, k: &K, id: u64) {
@@ -240,7 +242,8 @@ impl Watchers {
         ];
         let mut gone = Vec::new();
         for id in targets.into_iter().flatten().flatten() {
-            if let Some((_, tx)) = self.slots.get(id)
+            if let Some((_, tx, from)) = self.slots.get(id)
+                && ev.revision >= *from
                 && tx.try_send(ev.clone()).is_err()
             {
                 gone.push(*id);
@@ -277,10 +280,10 @@ struct Cache {
     progress: watch::Sender<i64>,
 }
 
-/// A subscription: the ring's events from the start revision, then live ones. The
-/// live channel ends when the watcher falls too far behind (the client re-watches).
-/// A watcher that starts ahead of a cache still catching up also gets, live, the
-/// events before its start: the reader skips those (`watch::deliver_cached` does).
+/// A subscription: the ring's events from the start revision, then live ones (never
+/// one before the start, even when the watcher starts ahead of a cache still catching
+/// up). The live channel ends when the watcher falls too far behind (the client
+/// re-watches).
 pub struct Subscription {
     pub backlog: Vec<Arc<CachedEvent>>,
     pub live: mpsc::Receiver<Arc<CachedEvent>>,
@@ -395,7 +398,9 @@ impl WatchCaches {
             .filter(|e| e.revision >= from)
             .cloned()
             .collect();
-        Some(register(&cache, &mut st, backlog, info, namespace, filter))
+        Some(register(
+            &cache, &mut st, backlog, from, info, namespace, filter,
+        ))
     }
 
     /// The objects of `info` in `namespace` (all when `None`) that pass `filter`, at a
@@ -436,7 +441,8 @@ impl WatchCaches {
             revision: st.revision,
             items: collect(&st, info, namespace, filter),
         };
-        let sub = register(&cache, &mut st, Vec::new(), info, namespace, filter);
+        let from = st.revision + 1;
+        let sub = register(&cache, &mut st, Vec::new(), from, info, namespace, filter);
         Some((list, sub))
     }
 
@@ -571,12 +577,13 @@ fn register(
     cache: &Arc<Cache>,
     st: &mut State,
     backlog: Vec<Arc<CachedEvent>>,
+    from: i64,
     info: &ResourceInfo,
     namespace: Option<&str>,
     filter: &Filter,
 ) -> Subscription {
     let (tx, live) = mpsc::channel(LIVE);
-    let id = st.watchers.add(bucket(info, namespace, filter), tx);
+    let id = st.watchers.add(bucket(info, namespace, filter), tx, from);
     Subscription {
         backlog,
         live,
