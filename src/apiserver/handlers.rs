@@ -573,7 +573,19 @@ pub fn filter(info: &ResourceInfo, query: &Query, name: Option<&str>) -> Result<
     };
     let mut fields = match query.get("fieldSelector").filter(|s| !s.is_empty()) {
         Some(s) => {
-            let f = FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            let mut f =
+                FieldSelector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?;
+            if info.group == "events.k8s.io" && info.kind == "Event" {
+                // its own labels, renamed to the stored core Event's fields
+                let labels: Vec<String> =
+                    f.requirements().iter().map(|r| r.field.clone()).collect();
+                for label in labels {
+                    let core = strategy::events_api_field(&label).ok_or_else(|| {
+                        ApiError::bad_request(format!("field label not supported: {label}"))
+                    })?;
+                    f.rename_field(&label, core);
+                }
+            }
             let mut allowed = vec!["metadata.name", "metadata.namespace"];
             allowed.extend_from_slice(strategy::selectable_fields(info));
             f.check_fields(&allowed)

@@ -273,7 +273,9 @@ pub fn selectable_fields(info: &ResourceInfo) -> &'static [&'static str] {
         ("", "Secret") => &["type"],
         ("", "Node") => &["spec.unschedulable"],
         ("", "Namespace") => &["status.phase"],
-        ("", "Event") => &[
+        // events.k8s.io Events are stored as core Events: their selectors are renamed
+        // to the core fields (events_api_field) and match on the stored object
+        ("", "Event") | ("events.k8s.io", "Event") => &[
             "involvedObject.kind",
             "involvedObject.namespace",
             "involvedObject.name",
@@ -294,8 +296,43 @@ pub fn selectable_fields(info: &ResourceInfo) -> &'static [&'static str] {
     }
 }
 
+/// The core Event field an events.k8s.io/v1 field selector label stands for (upstream's
+/// field label conversion for events.k8s.io), `None` for a label it does not support.
+pub fn events_api_field(label: &str) -> Option<&'static str> {
+    Some(match label {
+        "regarding.kind" => "involvedObject.kind",
+        "regarding.namespace" => "involvedObject.namespace",
+        "regarding.name" => "involvedObject.name",
+        "regarding.uid" => "involvedObject.uid",
+        "regarding.apiVersion" => "involvedObject.apiVersion",
+        "regarding.resourceVersion" => "involvedObject.resourceVersion",
+        "regarding.fieldPath" => "involvedObject.fieldPath",
+        "reportingController" => "reportingComponent",
+        "reason" => "reason",
+        "source" => "source",
+        "type" => "type",
+        "metadata.namespace" => "metadata.namespace",
+        "metadata.name" => "metadata.name",
+        _ => return None,
+    })
+}
+
 /// The value of a selectable field as a string; an absent field selects as "".
 pub fn field_value(obj: &Value, field: &str) -> Option<String> {
+    if field == "source" {
+        // an Event's `source` selects on its component, else the reporting
+        // controller (upstream's EventToSelectableFields)
+        let component = obj["source"]["component"].as_str().unwrap_or("");
+        let reporting = obj["reportingComponent"].as_str().unwrap_or("");
+        return Some(
+            if component.is_empty() {
+                reporting
+            } else {
+                component
+            }
+            .to_string(),
+        );
+    }
     let mut v = obj;
     for part in field.split('.') {
         match v.get(part) {

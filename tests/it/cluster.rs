@@ -669,6 +669,44 @@ async fn events_of_both_apis_are_the_same_objects() {
             .len(),
         2
     );
+    // each API selects with its own field names, on the same objects
+    let names = |list: Vec<Event>| {
+        let mut n: Vec<String> = list.into_iter().filter_map(|e| e.metadata.name).collect();
+        n.sort();
+        n
+    };
+    for (selector, want) in [
+        ("regarding.name=web", vec!["pulled", "started"]),
+        ("reportingController=kelp/kubelet", vec!["pulled"]),
+        ("reason=Started,type=Normal", vec!["started"]),
+        ("source=kubelet", vec!["started"]),
+        ("source=kelp/kubelet", vec!["pulled"]),
+        ("regarding.kind!=Pod", vec![]),
+    ] {
+        let got = events
+            .list(&ListParams::default().fields(selector))
+            .await
+            .unwrap();
+        assert_eq!(names(got.items), want, "{selector}");
+    }
+    let err = events
+        .list(&ListParams::default().fields("involvedObject.name=web"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, kube::Error::Api(s) if s.code == 400 && s.message == "field label not supported: involvedObject.name"),
+        "{err:?}"
+    );
+    let core_started = core
+        .list(&ListParams::default().fields("involvedObject.name=web,reason=Started"))
+        .await
+        .unwrap();
+    assert_eq!(core_started.items.len(), 1);
+    assert!(
+        core.list(&ListParams::default().fields("regarding.name=web"))
+            .await
+            .is_err()
+    );
     events
         .delete("started", &DeleteParams::default())
         .await
