@@ -22,9 +22,6 @@ use super::types::*;
 use super::watch::{EventSource, RevEvents, WatchHub, Watcher};
 use super::{Result, StoreError};
 
-/// Every retained record, the metadata and the view they were read from.
-pub type Dump<V> = (Vec<(Rev, Record)>, Meta, V);
-
 /// A write the engine applies.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Write {
@@ -479,19 +476,6 @@ impl<B: Backend> Mvcc<B> {
             count,
             revision: at,
         })
-    }
-
-    /// Every retained record with the metadata, from one consistent view (for
-    /// snapshots); the view is returned so the caller can read extras from it.
-    pub fn dump(&self) -> Result<Dump<B::View>> {
-        let view = self.backend.view()?;
-        let meta = view.meta()?;
-        let mut records = Vec::new();
-        view.scan(Rev::new(0, 0), &mut |rev, rec| {
-            records.push((rev, rec));
-            true
-        })?;
-        Ok((records, meta, view))
     }
 
     /// Replaces the whole state (snapshot install) and rebuilds the index. Watchers
