@@ -171,3 +171,54 @@ async fn raft_store_conforms() {
     })
     .await;
 }
+
+/// 10,000 log entries make openraft build a snapshot (and purge the log behind it);
+/// the streamed snapshot file is of the current format, and a restart afterwards
+/// has every write.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_snapshot_is_built_after_ten_thousand_entries_and_restarts_work() {
+    let dir = match std::path::Path::new("/dev/shm") {
+        shm if shm.is_dir() => tempfile::tempdir_in(shm),
+        _ => tempfile::tempdir(),
+    }
+    .unwrap();
+    let store = RaftStore::open(dir.path()).await.unwrap();
+    // one writer: one log entry per write
+    for i in 0..10_050 {
+        store
+            .put(format!("/s/{i:05}").as_bytes(), format!("v{i}").as_bytes())
+            .await
+            .unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let snapshot = dir.path().join("snapshot.bin");
+    while store.raft.metrics().borrow().snapshot.is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot was built"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let bytes = std::fs::read(&snapshot).unwrap();
+    assert_eq!(bytes.first(), Some(&2), "the streamed format");
+    let head = store.status().await.unwrap().revision;
+    store.shutdown().await.unwrap();
+    drop(store);
+
+    let store = RaftStore::open(dir.path()).await.unwrap();
+    assert_eq!(store.status().await.unwrap().revision, head);
+    let all = store.range(RangeRequest::prefix(b"/s/")).await.unwrap();
+    assert_eq!(all.count, 10_050);
+    assert_eq!(
+        store
+            .get(b"/s/09999")
+            .await
+            .unwrap()
+            .unwrap()
+            .value
+            .as_ref(),
+        b"v9999"
+    );
+    assert_eq!(store.put(b"/s/new", b"x").await.unwrap().revision, head + 1);
+    store.shutdown().await.unwrap();
+}
