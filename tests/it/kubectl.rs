@@ -229,6 +229,25 @@ fn configmap_lifecycle_with_selectors_and_errors() {
     ] {
         assert!(yaml.contains(field), "{field} missing:\n{yaml}");
     }
+    // -o json: one object, and a list of them as kubectl prints lists
+    let one: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "cm", "demo", "-o", "json"])).unwrap();
+    assert_eq!(
+        (&one["apiVersion"], &one["kind"], &one["data"]["greeting"]),
+        (
+            &serde_json::json!("v1"),
+            &serde_json::json!("ConfigMap"),
+            &serde_json::json!("hello")
+        )
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&k.ok(&["get", "cm", "-o", "json"])).unwrap();
+    assert_eq!(list["kind"], "List");
+    assert_eq!(list["apiVersion"], "v1");
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{list}");
+    assert_eq!(items[0]["kind"], "ConfigMap");
+    assert_eq!(items[0]["metadata"]["uid"], one["metadata"]["uid"]);
     assert_eq!(
         k.ok(&["get", "cm", "-l", "app=web", "-o", "name"]).trim(),
         "configmap/demo"
