@@ -19,6 +19,7 @@ mod core;
 mod pod;
 mod probes;
 pub mod quantity;
+mod rbac;
 mod security;
 mod selector;
 mod volumes;
@@ -45,6 +46,12 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("apps", "DaemonSet") => apps::validate_daemon_set(obj, old),
         ("batch", "Job") => batch::validate_job(obj, old),
         ("batch", "CronJob") => batch::validate_cron_job(obj),
+        ("rbac.authorization.k8s.io", "Role") => rbac::validate_role(obj),
+        ("rbac.authorization.k8s.io", "ClusterRole") => rbac::validate_cluster_role(obj),
+        ("rbac.authorization.k8s.io", "RoleBinding") => rbac::validate_role_binding(obj, old),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            rbac::validate_cluster_role_binding(obj, old)
+        }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             crate::apiserver::crd::validate(obj, old)
         }

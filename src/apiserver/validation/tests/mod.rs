@@ -12,6 +12,7 @@ mod core;
 mod defaulted;
 mod pod;
 mod probes;
+mod rbac;
 mod security;
 mod volumes;
 
