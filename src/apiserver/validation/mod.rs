@@ -16,6 +16,8 @@ mod affinity;
 mod apps;
 mod batch;
 mod core;
+mod net;
+mod networking;
 mod pod;
 mod probes;
 pub mod quantity;
@@ -52,6 +54,9 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
             rbac::validate_cluster_role_binding(obj, old)
         }
+        ("networking.k8s.io", "Ingress") => networking::validate_ingress(obj, old),
+        ("networking.k8s.io", "IngressClass") => networking::validate_ingress_class(obj, old),
+        ("networking.k8s.io", "NetworkPolicy") => networking::validate_network_policy(obj),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             crate::apiserver::crd::validate(obj, old)
         }

@@ -10,6 +10,7 @@ mod apps;
 mod batch;
 mod core;
 mod defaulted;
+mod networking;
 mod pod;
 mod probes;
 mod rbac;
