@@ -18,7 +18,9 @@ mod batch;
 mod core;
 mod net;
 mod networking;
+mod persistent;
 mod pod;
+mod policy;
 mod probes;
 pub mod quantity;
 mod rbac;
@@ -42,6 +44,9 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("", "ConfigMap") => core::validate_config_map(obj),
         ("", "Secret") => core::validate_secret(obj),
         ("", "Namespace") => core::validate_namespace(obj),
+        ("", "PersistentVolumeClaim") => persistent::validate_persistent_volume_claim(obj, old),
+        ("", "PersistentVolume") => persistent::validate_persistent_volume(obj, old),
+        ("", "ReplicationController") => apps::validate_replication_controller(obj),
         ("apps", "Deployment") => apps::validate_deployment(obj, old),
         ("apps", "ReplicaSet") => apps::validate_replica_set(obj, old),
         ("apps", "StatefulSet") => apps::validate_stateful_set(obj, old),
@@ -57,6 +62,7 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("networking.k8s.io", "Ingress") => networking::validate_ingress(obj, old),
         ("networking.k8s.io", "IngressClass") => networking::validate_ingress_class(obj, old),
         ("networking.k8s.io", "NetworkPolicy") => networking::validate_network_policy(obj),
+        ("policy", "PodDisruptionBudget") => policy::validate_pod_disruption_budget(obj),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             crate::apiserver::crd::validate(obj, old)
         }
@@ -356,6 +362,18 @@ pub(crate) fn normalize_quantities(spec: &mut Value) {
             |s| files(s.get_mut("downwardAPI")),
         );
     });
+}
+
+/// Rewrites a resource list's quantities into a form equal for equal quantities (see
+/// [`normalize_quantities`]).
+pub(crate) fn normalize_resource_list(list: &mut Value) {
+    if let Some(m) = list.as_object_mut() {
+        for q in m.values_mut() {
+            if let Some(n) = quantity_of(q) {
+                *q = Value::String(n.comparable());
+            }
+        }
+    }
 }
 
 /// Whether two optional JSON values are equal, counting absent, `null`, `{}` and `[]`
