@@ -15,6 +15,7 @@
 mod affinity;
 mod apps;
 mod batch;
+mod cluster;
 mod core;
 mod net;
 mod networking;
@@ -62,6 +63,10 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("networking.k8s.io", "Ingress") => networking::validate_ingress(obj, old),
         ("networking.k8s.io", "IngressClass") => networking::validate_ingress_class(obj, old),
         ("networking.k8s.io", "NetworkPolicy") => networking::validate_network_policy(obj),
+        ("scheduling.k8s.io", "PriorityClass") => cluster::validate_priority_class(obj, old),
+        ("storage.k8s.io", "StorageClass") => cluster::validate_storage_class(obj, old),
+        ("node.k8s.io", "RuntimeClass") => cluster::validate_runtime_class(obj, old),
+        ("coordination.k8s.io", "Lease") => cluster::validate_lease(obj),
         ("policy", "PodDisruptionBudget") => policy::validate_pod_disruption_budget(obj),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             crate::apiserver::crd::validate(obj, old)

@@ -235,6 +235,16 @@ fn defaulted_objects_of_other_kinds_are_valid() {
                 "subjects": [{"kind": "User", "name": "jane"}, {"kind": "Group", "name": "devs"},
                              {"kind": "ServiceAccount", "name": "default", "namespace": "x"}]}),
         ),
+        (
+            "storage.k8s.io",
+            "StorageClass",
+            json!({"metadata": {"name": "local"}, "provisioner": "rancher.io/local-path"}),
+        ),
+        (
+            "scheduling.k8s.io",
+            "PriorityClass",
+            json!({"metadata": {"name": "high"}, "value": 1000}),
+        ),
     ];
     for (group, kind, obj) in cases {
         assert_eq!(

@@ -8,6 +8,7 @@ use super::validate;
 mod affinity;
 mod apps;
 mod batch;
+mod cluster;
 mod core;
 mod defaulted;
 mod networking;
