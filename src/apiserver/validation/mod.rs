@@ -14,6 +14,7 @@
 
 mod affinity;
 mod apps;
+mod autoscaling;
 mod batch;
 mod cluster;
 mod core;
@@ -67,6 +68,9 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("storage.k8s.io", "StorageClass") => cluster::validate_storage_class(obj, old),
         ("node.k8s.io", "RuntimeClass") => cluster::validate_runtime_class(obj, old),
         ("coordination.k8s.io", "Lease") => cluster::validate_lease(obj),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            autoscaling::validate_horizontal_pod_autoscaler(obj, old)
+        }
         ("policy", "PodDisruptionBudget") => policy::validate_pod_disruption_budget(obj),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             crate::apiserver::crd::validate(obj, old)

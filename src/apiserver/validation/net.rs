@@ -1,13 +1,10 @@
 //! IP and CIDR syntax as the "legacy" API fields accept it (upstream
-//! `netutils.ParseIPSloppy` / `ParseCIDRSloppy`, `IsValidIPForLegacyField` and
-//! `IsValidCIDRForLegacyField` with `StrictIPCIDRValidation` off, its v1.33 default).
+//! `netutils.ParseIPSloppy` / `ParseCIDRSloppy` and `IsValidCIDRForLegacyField` with `StrictIPCIDRValidation` off, its v1.33 default).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::api::status::Cause;
 
-/// Upstream's message for a value that does not parse as an IP.
-pub(crate) const INVALID_IP: &str = "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)";
 /// Upstream's message for a value that does not parse as a CIDR.
 pub(crate) const INVALID_CIDR: &str =
     "must be a valid CIDR value, (e.g. 10.9.8.0/24 or 2001:db8::/64)";
@@ -82,13 +79,6 @@ pub(crate) fn contains(net: (IpAddr, u8), ip: IpAddr) -> bool {
             u128::from(i) & mask == u128::from(n)
         }
         _ => false,
-    }
-}
-
-/// `IsValidIPForLegacyField` (non-strict).
-pub(crate) fn legacy_ip(value: &str, path: &str, out: &mut Vec<Cause>) {
-    if parse_ip_sloppy(value).is_none() {
-        out.push(Cause::invalid(path, value, INVALID_IP));
     }
 }
 

@@ -236,6 +236,13 @@ fn defaulted_objects_of_other_kinds_are_valid() {
                              {"kind": "ServiceAccount", "name": "default", "namespace": "x"}]}),
         ),
         (
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            json!({"metadata": {"name": "web"}, "spec": {"maxReplicas": 3,
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 60}}}}),
+        ),
+        (
             "storage.k8s.io",
             "StorageClass",
             json!({"metadata": {"name": "local"}, "provisioner": "rancher.io/local-path"}),

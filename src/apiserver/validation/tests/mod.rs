@@ -7,6 +7,7 @@ use super::validate;
 
 mod affinity;
 mod apps;
+mod autoscaling;
 mod batch;
 mod cluster;
 mod core;
