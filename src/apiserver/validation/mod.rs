@@ -1,6 +1,7 @@
 //! Per-kind spec validation for built-in resources, mirroring kube-apiserver v1.33
-//! (`pkg/apis/{core,apps,batch}/validation`): field paths, error types and detail
-//! texts match upstream so a 422 reads the same.
+//! (`pkg/apis/{core,apps,batch,rbac,networking,policy,autoscaling,scheduling,storage,
+//! node,coordination}/validation`): field paths, error types and detail texts match
+//! upstream so a 422 reads the same.
 //!
 //! Start at [`validate`]; it dispatches on group and kind. Metadata (name, labels)
 //! is checked by the strategy, not here. Objects are validated as stored JSON, after
@@ -10,7 +11,9 @@
 //!
 //! A pod spec (`pod`) is shared by Pods and every pod template; its volumes, probes
 //! and lifecycle hooks, security contexts and scheduling constraints have modules of
-//! their own.
+//! their own. The other groups have one module each (`rbac`, `networking`, `policy`,
+//! `autoscaling`, `persistent` for PVs and claims, `cluster` for the small
+//! cluster-wide kinds); `net` holds the sloppy IP/CIDR parsing legacy fields accept.
 
 mod affinity;
 mod apps;

@@ -333,14 +333,14 @@ pub(crate) fn validate_ingress_class(obj: &Value, old: Option<&Value>) -> Vec<Ca
     let mut out = Vec::new();
     let spec = &obj["spec"];
     let controller = str_of(&spec["controller"]);
-    if let Some(old) = old {
-        if controller != str_of(&old["spec"]["controller"]) {
-            out.push(Cause::invalid(
-                "spec.controller",
-                controller,
-                IMMUTABLE_ERROR,
-            ));
-        }
+    if let Some(old) = old
+        && controller != str_of(&old["spec"]["controller"])
+    {
+        out.push(Cause::invalid(
+            "spec.controller",
+            controller,
+            IMMUTABLE_ERROR,
+        ));
     }
     if controller.is_empty() {
         out.push(Cause::required("spec.controller", ""));
