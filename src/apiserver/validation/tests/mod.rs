@@ -17,6 +17,7 @@ mod persistent;
 mod pod;
 mod policy;
 mod probes;
+mod quota;
 mod rbac;
 mod security;
 mod volumes;
