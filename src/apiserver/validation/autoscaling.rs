@@ -9,7 +9,8 @@
 use serde_json::Value;
 
 use super::rbac::path_segment_name;
-use super::{dns1123_label, go_struct, idx, items, label_name, quantity_of, str_of};
+use super::resource_names::container_resource_name;
+use super::{dns1123_label, go_struct, idx, items, quantity_of, str_of};
 use crate::api::status::Cause;
 
 const MAX_PERIOD_SECONDS: i64 = 1800;
@@ -295,68 +296,6 @@ fn resource_source(src: &Value, container: bool, path: &str, out: &mut Vec<Cause
             &format!("{path}.target.averageValue"),
             "may not set both a target raw value and a target utilization",
         ));
-    }
-}
-
-/// Upstream `standardResources` (`IsStandardResourceName`, with the hugepages ones).
-const STANDARD_RESOURCES: &[&str] = &[
-    "cpu",
-    "memory",
-    "ephemeral-storage",
-    "requests.cpu",
-    "requests.memory",
-    "requests.ephemeral-storage",
-    "limits.cpu",
-    "limits.memory",
-    "limits.ephemeral-storage",
-    "pods",
-    "resourcequotas",
-    "services",
-    "replicationcontrollers",
-    "secrets",
-    "configmaps",
-    "persistentvolumeclaims",
-    "storage",
-    "requests.storage",
-    "services.nodeports",
-    "services.loadbalancers",
-];
-
-/// Upstream `ValidateContainerResourceName` (after `validateResourceName`).
-fn container_resource_name(name: &str, path: &str, out: &mut Vec<Cause>) {
-    let before = out.len();
-    label_name(name, path, out);
-    let qualified = out.len() == before;
-    if !name.contains('/') {
-        let standard = STANDARD_RESOURCES.contains(&name)
-            || name.starts_with("hugepages-")
-            || name.starts_with("requests.hugepages-");
-        if qualified && !standard {
-            out.push(Cause::invalid(
-                path,
-                name,
-                "must be a standard resource type or fully qualified",
-            ));
-        }
-        let container = ["cpu", "memory", "ephemeral-storage"].contains(&name)
-            || name.starts_with("hugepages-");
-        if !container {
-            out.push(Cause::invalid(
-                path,
-                name,
-                "must be a standard resource for containers",
-            ));
-        }
-    } else if !name.contains("kubernetes.io/") {
-        let extended = !name.starts_with("requests.")
-            && crate::api::validation::is_qualified_name(&format!("requests.{name}")).is_empty();
-        if !extended {
-            out.push(Cause::invalid(
-                path,
-                name,
-                "doesn't follow extended resource name standard",
-            ));
-        }
     }
 }
 

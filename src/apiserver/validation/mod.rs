@@ -12,7 +12,7 @@
 //! A pod spec (`pod`) is shared by Pods and every pod template; its volumes, probes
 //! and lifecycle hooks, security contexts and scheduling constraints have modules of
 //! their own. The other groups have one module each (`rbac`, `networking`, `policy`,
-//! `autoscaling`, `persistent` for PVs and claims, `quota`, `cluster` for the small
+//! `autoscaling`, `persistent` for PVs and claims, `quota`, `limit_range`, `cluster` for the small
 //! cluster-wide kinds); `net` holds the sloppy IP/CIDR parsing legacy fields accept.
 
 mod affinity;
@@ -21,6 +21,7 @@ mod autoscaling;
 mod batch;
 mod cluster;
 mod core;
+mod limit_range;
 mod net;
 mod networking;
 mod persistent;
@@ -30,6 +31,7 @@ mod probes;
 pub mod quantity;
 mod quota;
 mod rbac;
+mod resource_names;
 mod security;
 mod selector;
 mod volumes;
@@ -54,6 +56,7 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("", "PersistentVolume") => persistent::validate_persistent_volume(obj, old),
         ("", "ReplicationController") => apps::validate_replication_controller(obj),
         ("", "ResourceQuota") => quota::validate_resource_quota(obj, old),
+        ("", "LimitRange") => limit_range::validate_limit_range(obj),
         ("apps", "Deployment") => apps::validate_deployment(obj, old),
         ("apps", "ReplicaSet") => apps::validate_replica_set(obj, old),
         ("apps", "StatefulSet") => apps::validate_stateful_set(obj, old),

@@ -4,34 +4,11 @@
 
 use serde_json::Value;
 
-use super::{IMMUTABLE_ERROR, NEGATIVE_ERROR, go_struct, items, key, label_name, str_of};
+use super::resource_names::{STANDARD_RESOURCES, is_extended, quota_hugepages, resource_name};
+use super::{IMMUTABLE_ERROR, NEGATIVE_ERROR, go_struct, items, key, str_of};
 use crate::api::goformat::{quote, string_slice_go_syntax};
 use crate::api::status::{BadValue, Cause};
-use crate::api::validation as names;
 
-/// Upstream `standardResources`.
-const STANDARD_RESOURCES: &[&str] = &[
-    "cpu",
-    "memory",
-    "ephemeral-storage",
-    "requests.cpu",
-    "requests.memory",
-    "requests.ephemeral-storage",
-    "limits.cpu",
-    "limits.memory",
-    "limits.ephemeral-storage",
-    "pods",
-    "resourcequotas",
-    "services",
-    "replicationcontrollers",
-    "secrets",
-    "configmaps",
-    "persistentvolumeclaims",
-    "storage",
-    "requests.storage",
-    "services.nodeports",
-    "services.loadbalancers",
-];
 /// Upstream `standardQuotaResources` (the standard ones but plain `storage`).
 const QUOTA_RESOURCES_EXCLUDED: &[&str] = &["storage"];
 /// Upstream `integerResources`.
@@ -77,21 +54,9 @@ const EXISTS_ONLY: &[&str] = &[
     "CrossNamespacePodAffinity",
 ];
 
-fn quota_hugepages(name: &str) -> bool {
-    name.starts_with("hugepages-") || name.starts_with("requests.hugepages-")
-}
-
 fn is_standard_quota_resource(name: &str) -> bool {
     (STANDARD_RESOURCES.contains(&name) && !QUOTA_RESOURCES_EXCLUDED.contains(&name))
         || quota_hugepages(name)
-}
-
-/// Upstream `IsExtendedResourceName`.
-fn is_extended(name: &str) -> bool {
-    let native = !name.contains('/') || name.contains("kubernetes.io/");
-    !native
-        && !name.starts_with("requests.")
-        && names::is_qualified_name(&format!("requests.{name}")).is_empty()
 }
 
 /// Upstream `IsResourceQuotaScopeValidForResource`.
@@ -108,21 +73,9 @@ fn scope_fits(scope: &str, resource: &str) -> bool {
 }
 
 /// `ValidateResourceQuotaResourceName` (with `validateResourceName`).
-fn resource_name(name: &str, path: &str, out: &mut Vec<Cause>) {
-    let before = out.len();
-    label_name(name, path, out);
-    let single = !name.contains('/');
-    if out.len() == before
-        && single
-        && !(STANDARD_RESOURCES.contains(&name) || quota_hugepages(name))
-    {
-        out.push(Cause::invalid(
-            path,
-            name,
-            "must be a standard resource type or fully qualified",
-        ));
-    }
-    if single && !is_standard_quota_resource(name) {
+fn quota_resource_name(name: &str, path: &str, out: &mut Vec<Cause>) {
+    resource_name(name, path, out);
+    if !name.contains('/') && !is_standard_quota_resource(name) {
         out.push(Cause::invalid(
             path,
             name,
@@ -172,7 +125,7 @@ pub(crate) fn validate_resource_quota(obj: &Value, old: Option<&Value>) -> Vec<C
     hard.sort_by_key(|(k, _)| *k);
     for (name, v) in &hard {
         let p = key("spec.hard", name);
-        resource_name(name, &p, &mut out);
+        quota_resource_name(name, &p, &mut out);
         quantity_value(name, v, &p, &mut out);
     }
     let standard_hard: Vec<&str> = hard

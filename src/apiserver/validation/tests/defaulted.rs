@@ -248,6 +248,17 @@ fn defaulted_objects_of_other_kinds_are_valid() {
             json!({"metadata": {"name": "local"}, "provisioner": "rancher.io/local-path"}),
         ),
         (
+            "",
+            "LimitRange",
+            json!({"metadata": {"name": "limits"}, "spec": {"limits": [{"type": "Container",
+                "max": {"cpu": "2"}, "min": {"memory": "64Mi"}}]}}),
+        ),
+        (
+            "",
+            "ResourceQuota",
+            json!({"metadata": {"name": "quota"}, "spec": {"hard": {"pods": "10", "requests.cpu": "4"}}}),
+        ),
+        (
             "scheduling.k8s.io",
             "PriorityClass",
             json!({"metadata": {"name": "high"}, "value": 1000}),

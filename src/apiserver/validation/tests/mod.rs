@@ -12,6 +12,7 @@ mod batch;
 mod cluster;
 mod core;
 mod defaulted;
+mod limit_range;
 mod networking;
 mod persistent;
 mod pod;
