@@ -23,9 +23,13 @@ pub(crate) fn is_wildcard_dns1123_subdomain(value: &str) -> Vec<String> {
     if value.len() > names::DNS1123_SUBDOMAIN_MAX_LENGTH {
         errs.push(names::max_len_error(names::DNS1123_SUBDOMAIN_MAX_LENGTH));
     }
-    let ok = value
-        .strip_prefix("*.")
-        .is_some_and(|rest| names::is_dns1123_subdomain(rest).is_empty());
+    // The regex alone: the length is checked above, for the whole value.
+    let too_long = names::max_len_error(names::DNS1123_SUBDOMAIN_MAX_LENGTH);
+    let ok = value.strip_prefix("*.").is_some_and(|rest| {
+        names::is_dns1123_subdomain(rest)
+            .iter()
+            .all(|e| *e == too_long)
+    });
     if !ok {
         errs.push(names::regex_error(
             "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character",

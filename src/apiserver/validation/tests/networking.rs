@@ -126,6 +126,18 @@ fn ingress_rules() {
 }
 
 #[test]
+fn long_wildcard_hosts_are_only_too_long() {
+    use super::super::networking::is_wildcard_dns1123_subdomain;
+    let label = "a".repeat(60);
+    let host = format!("*.{}", [label.as_str(); 5].join("."));
+    assert_eq!(
+        is_wildcard_dns1123_subdomain(&host),
+        ["must be no more than 253 characters"]
+    );
+    assert!(is_wildcard_dns1123_subdomain("*.example.com").is_empty());
+}
+
+#[test]
 fn ingress_updates_keep_stored_bad_values() {
     let web = svc_backend("web", json!({"number": 80}));
     let old = ingress(
@@ -288,4 +300,36 @@ fn network_policy_rules() {
         ),
     ];
     check(G, "NetworkPolicy", cases);
+}
+
+#[test]
+fn sloppy_cidrs_parse_as_upstream_netutils() {
+    use super::super::net::{contains, parse_cidr_sloppy, parse_ip_sloppy};
+    let net = |s: &str| parse_cidr_sloppy(s).map(|(ip, len)| format!("{ip}/{len}"));
+    assert_eq!(net("10.1.2.3/8").as_deref(), Some("10.0.0.0/8"));
+    assert_eq!(net("010.001.0.0/016").as_deref(), Some("10.1.0.0/16"));
+    assert_eq!(net("fd00::1/8").as_deref(), Some("fd00::/8"));
+    assert_eq!(
+        net("::ffff:010.0.0.1/128").as_deref(),
+        Some("::ffff:10.0.0.1/128")
+    );
+    for bad in [
+        "10.0.0.0",
+        "10.0.0.0/33",
+        "10.0.0.0/",
+        "10.0.0.256/8",
+        "fd00::/129",
+        "x/8",
+        "10.0.0.0/+8",
+    ] {
+        assert_eq!(net(bad), None, "{bad}");
+    }
+    assert!(parse_ip_sloppy("1.2.3.4").is_some());
+    assert!(parse_ip_sloppy("1.2.3").is_none());
+    let v4 = parse_cidr_sloppy("10.0.0.0/8").unwrap();
+    assert!(contains(v4, "10.200.0.0".parse().unwrap()));
+    assert!(!contains(v4, "11.0.0.0".parse().unwrap()));
+    assert!(!contains(v4, "::a00:0".parse().unwrap()));
+    let all = parse_cidr_sloppy("0.0.0.0/0").unwrap();
+    assert!(contains(all, "192.168.1.1".parse().unwrap()));
 }
