@@ -904,3 +904,88 @@ async fn watches_get_a_bookmark_before_they_time_out() {
         assert_eq!(seen, want);
     }
 }
+
+/// RBAC bindings are validated as upstream does: an invalid RoleBinding is refused
+/// with each cause's field, reason and message, and nothing is stored; a stored
+/// binding's roleRef cannot be changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_role_bindings_are_refused_and_not_stored() {
+    use k8s_openapi::api::rbac::v1::RoleBinding;
+    let cluster = TestCluster::start().await;
+    let bindings: Api<RoleBinding> = Api::namespaced(cluster.client(), "default");
+    let binding = |name: &str, kind: &str, subject_kind: &str| -> RoleBinding {
+        serde_json::from_value(serde_json::json!({
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": name},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": kind, "name": "view"},
+            "subjects": [{"kind": subject_kind, "name": "jane"}],
+        }))
+        .unwrap()
+    };
+    let err = match bindings
+        .create(&PostParams::default(), &binding("bad", "Pod", "Robot"))
+        .await
+    {
+        Err(kube::Error::Api(s)) => s,
+        other => panic!("expected a 422, got {other:?}"),
+    };
+    assert_eq!((err.code, err.reason.as_str()), (422, "Invalid"), "{err:?}");
+    let causes: Vec<(String, String, String)> = err
+        .details
+        .as_ref()
+        .map(|d| {
+            d.causes
+                .iter()
+                .map(|c| (c.field.clone(), c.reason.clone(), c.message.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let want = [
+        (
+            "roleRef.kind",
+            "FieldValueNotSupported",
+            "Unsupported value: \"Pod\": supported values: \"Role\", \"ClusterRole\"",
+        ),
+        (
+            "subjects[0].kind",
+            "FieldValueNotSupported",
+            "Unsupported value: \"Robot\": supported values: \"ServiceAccount\", \"User\", \"Group\"",
+        ),
+    ];
+    let want: Vec<(String, String, String)> = want
+        .iter()
+        .map(|(f, r, m)| (f.to_string(), r.to_string(), m.to_string()))
+        .collect();
+    assert_eq!(causes, want, "{err:?}");
+    match bindings.get("bad").await {
+        Err(kube::Error::Api(s)) => assert_eq!(s.code, 404, "stored anyway: {s:?}"),
+        other => panic!("stored anyway: {other:?}"),
+    }
+    // a valid binding is stored; its roleRef then cannot change
+    let good = bindings
+        .create(
+            &PostParams::default(),
+            &binding("good", "ClusterRole", "User"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        good.subjects.as_ref().unwrap()[0].api_group.as_deref(),
+        Some("rbac.authorization.k8s.io"),
+        "defaulted"
+    );
+    let mut changed = good.clone();
+    changed.role_ref.name = "edit".into();
+    match bindings
+        .replace("good", &PostParams::default(), &changed)
+        .await
+    {
+        Err(kube::Error::Api(s)) => {
+            assert_eq!(s.code, 422, "{s:?}");
+            assert!(s.message.contains("cannot change roleRef"), "{s:?}");
+        }
+        other => panic!("expected a 422, got {other:?}"),
+    }
+    assert_eq!(bindings.get("good").await.unwrap().role_ref.name, "view");
+}

@@ -71,7 +71,12 @@ fn weight(v: &Value, path: &str, out: &mut Vec<Cause>) {
 }
 
 /// `ValidateNodeSelector`: at least one term, each valid.
-fn node_selector(ns: &Value, allow_invalid_values: bool, path: &str, out: &mut Vec<Cause>) {
+pub(crate) fn node_selector(
+    ns: &Value,
+    allow_invalid_values: bool,
+    path: &str,
+    out: &mut Vec<Cause>,
+) {
     let terms_path = format!("{path}.nodeSelectorTerms");
     let terms = items(&ns["nodeSelectorTerms"]);
     if terms.is_empty() {

@@ -224,3 +224,51 @@ pub(crate) fn validate_stateful_set(obj: &Value, old: Option<&Value>) -> Vec<Cau
     }
     out
 }
+
+/// Upstream `ValidateReplicationControllerSpec`: the selector is a plain label map,
+/// required, and must match the template's labels.
+pub(crate) fn validate_replication_controller(obj: &Value) -> Vec<Cause> {
+    let mut out = Vec::new();
+    let spec = &obj["spec"];
+    nonnegative(&spec["minReadySeconds"], "spec.minReadySeconds", &mut out);
+    let sel = &spec["selector"];
+    let selector_empty = sel.as_object().is_none_or(|m| m.is_empty());
+    if selector_empty {
+        out.push(Cause::required("spec.selector", ""));
+    }
+    nonnegative(&spec["replicas"], "spec.replicas", &mut out);
+    let template = &spec["template"];
+    if !template.is_object() {
+        out.push(Cause::required("spec.template", ""));
+        return out;
+    }
+    let labels = &template["metadata"]["labels"];
+    let matches = super::string_map(sel)
+        .into_iter()
+        .all(|(k, v)| labels[k].as_str() == Some(v));
+    if !selector_empty && !matches {
+        out.push(Cause::invalid(
+            "spec.template.metadata.labels",
+            BadValue::Raw(go_string_map(labels)),
+            "`selector` does not match template `labels`",
+        ));
+    }
+    out.extend(validate_pod_template_spec(template, "spec.template"));
+    let restart = &template["spec"]["restartPolicy"];
+    if let Some(policy) = restart.as_str()
+        && policy != "Always"
+    {
+        out.push(Cause::not_supported(
+            "spec.template.spec.restartPolicy",
+            policy,
+            &["Always"],
+        ));
+    }
+    if !template["spec"]["activeDeadlineSeconds"].is_null() {
+        out.push(Cause::forbidden(
+            "spec.template.spec.activeDeadlineSeconds",
+            "activeDeadlineSeconds in ReplicationController is not Supported",
+        ));
+    }
+    out
+}

@@ -1,6 +1,7 @@
 //! Per-kind spec validation for built-in resources, mirroring kube-apiserver v1.33
-//! (`pkg/apis/{core,apps,batch}/validation`): field paths, error types and detail
-//! texts match upstream so a 422 reads the same.
+//! (`pkg/apis/{core,apps,batch,rbac,networking,policy,autoscaling,scheduling,storage,
+//! node,coordination}/validation`): field paths, error types and detail texts match
+//! upstream so a 422 reads the same.
 //!
 //! Start at [`validate`]; it dispatches on group and kind. Metadata (name, labels)
 //! is checked by the strategy, not here. Objects are validated as stored JSON, after
@@ -10,15 +11,27 @@
 //!
 //! A pod spec (`pod`) is shared by Pods and every pod template; its volumes, probes
 //! and lifecycle hooks, security contexts and scheduling constraints have modules of
-//! their own.
+//! their own. The other groups have one module each (`rbac`, `networking`, `policy`,
+//! `autoscaling`, `persistent` for PVs and claims, `quota`, `limit_range`, `cluster` for the small
+//! cluster-wide kinds); `net` holds the sloppy IP/CIDR parsing legacy fields accept.
 
 mod affinity;
 mod apps;
+mod autoscaling;
 mod batch;
+mod cluster;
 mod core;
+mod limit_range;
+mod net;
+mod networking;
+mod persistent;
 mod pod;
+mod policy;
 mod probes;
 pub mod quantity;
+mod quota;
+mod rbac;
+mod resource_names;
 mod security;
 mod selector;
 mod volumes;
@@ -39,12 +52,34 @@ pub fn validate(group: &str, kind: &str, obj: &Value, old: Option<&Value>) -> Ve
         ("", "ConfigMap") => core::validate_config_map(obj),
         ("", "Secret") => core::validate_secret(obj),
         ("", "Namespace") => core::validate_namespace(obj),
+        ("", "PersistentVolumeClaim") => persistent::validate_persistent_volume_claim(obj, old),
+        ("", "PersistentVolume") => persistent::validate_persistent_volume(obj, old),
+        ("", "ReplicationController") => apps::validate_replication_controller(obj),
+        ("", "ResourceQuota") => quota::validate_resource_quota(obj, old),
+        ("", "LimitRange") => limit_range::validate_limit_range(obj),
         ("apps", "Deployment") => apps::validate_deployment(obj, old),
         ("apps", "ReplicaSet") => apps::validate_replica_set(obj, old),
         ("apps", "StatefulSet") => apps::validate_stateful_set(obj, old),
         ("apps", "DaemonSet") => apps::validate_daemon_set(obj, old),
         ("batch", "Job") => batch::validate_job(obj, old),
         ("batch", "CronJob") => batch::validate_cron_job(obj),
+        ("rbac.authorization.k8s.io", "Role") => rbac::validate_role(obj),
+        ("rbac.authorization.k8s.io", "ClusterRole") => rbac::validate_cluster_role(obj),
+        ("rbac.authorization.k8s.io", "RoleBinding") => rbac::validate_role_binding(obj, old),
+        ("rbac.authorization.k8s.io", "ClusterRoleBinding") => {
+            rbac::validate_cluster_role_binding(obj, old)
+        }
+        ("networking.k8s.io", "Ingress") => networking::validate_ingress(obj, old),
+        ("networking.k8s.io", "IngressClass") => networking::validate_ingress_class(obj, old),
+        ("networking.k8s.io", "NetworkPolicy") => networking::validate_network_policy(obj),
+        ("scheduling.k8s.io", "PriorityClass") => cluster::validate_priority_class(obj, old),
+        ("storage.k8s.io", "StorageClass") => cluster::validate_storage_class(obj, old),
+        ("node.k8s.io", "RuntimeClass") => cluster::validate_runtime_class(obj, old),
+        ("coordination.k8s.io", "Lease") => cluster::validate_lease(obj),
+        ("autoscaling", "HorizontalPodAutoscaler") => {
+            autoscaling::validate_horizontal_pod_autoscaler(obj, old)
+        }
+        ("policy", "PodDisruptionBudget") => policy::validate_pod_disruption_budget(obj),
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
             crate::apiserver::crd::validate(obj, old)
         }
@@ -344,6 +379,18 @@ pub(crate) fn normalize_quantities(spec: &mut Value) {
             |s| files(s.get_mut("downwardAPI")),
         );
     });
+}
+
+/// Rewrites a resource list's quantities into a form equal for equal quantities (see
+/// [`normalize_quantities`]).
+pub(crate) fn normalize_resource_list(list: &mut Value) {
+    if let Some(m) = list.as_object_mut() {
+        for q in m.values_mut() {
+            if let Some(n) = quantity_of(q) {
+                *q = Value::String(n.comparable());
+            }
+        }
+    }
 }
 
 /// Whether two optional JSON values are equal, counting absent, `null`, `{}` and `[]`

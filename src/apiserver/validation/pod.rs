@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::affinity::{validate_affinity, validate_topology_spread_constraints};
 use super::probes::{Probe, validate_lifecycle, validate_probe};
 use super::quantity::{self, Quantity};
+use super::resource_names::overcommit_allowed;
 use super::security::{validate_pod_security_context, validate_security_context};
 use super::volumes::{container_resource_selector, object_field_selector, validate_volumes};
 use super::{
@@ -547,11 +548,6 @@ fn validate_volume_mounts(
 
 /// Native resources (no domain, or a `kubernetes.io` one) other than hugepages may be
 /// overcommitted (upstream `IsOvercommitAllowed`).
-fn overcommit_allowed(name: &str) -> bool {
-    let native = !name.contains('/') || name.contains("kubernetes.io/");
-    native && !name.starts_with("hugepages-")
-}
-
 fn parse_resources<'a>(
     list: &'a Value,
     path: &str,

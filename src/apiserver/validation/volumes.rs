@@ -204,7 +204,7 @@ fn validate_empty_dir(source: &Value, path: &str, out: &mut Vec<Cause>) {
 }
 
 /// `validateHostPathVolumeSource`.
-fn validate_host_path(source: &Value, path: &str, out: &mut Vec<Cause>) {
+pub(crate) fn validate_host_path(source: &Value, path: &str, out: &mut Vec<Cause>) {
     let host_path = str_of(&source["path"]);
     let path_path = format!("{path}.path");
     if host_path.is_empty() {

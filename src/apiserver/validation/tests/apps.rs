@@ -165,3 +165,51 @@ fn daemon_set_and_stateful_set() {
         ]
     );
 }
+
+#[test]
+fn replication_controller_rules() {
+    let rc = |selector: Value, labels: Value| {
+        json!({"metadata": {"name": "rc"}, "spec": {
+            "replicas": 1, "selector": selector,
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec()},
+        }})
+    };
+    let mut bad_template = rc(json!({"app": "a"}), json!({"app": "a"}));
+    bad_template["spec"]["template"]["spec"]["restartPolicy"] = json!("Never");
+    bad_template["spec"]["template"]["spec"]["activeDeadlineSeconds"] = json!(5);
+    bad_template["spec"]["replicas"] = json!(-2);
+    let cases: &[(&str, Value, &[&str])] = &[
+        (
+            "valid",
+            rc(json!({"app": "a"}), json!({"app": "a", "x": "y"})),
+            &[],
+        ),
+        (
+            "no selector",
+            rc(json!({}), json!({"app": "a"})),
+            &["spec.selector: Required value"],
+        ),
+        (
+            "mismatch",
+            rc(json!({"app": "a"}), json!({"app": "b"})),
+            &[
+                "spec.template.metadata.labels: Invalid value: map[string]string{\"app\":\"b\"}: `selector` does not match template `labels`",
+            ],
+        ),
+        (
+            "template",
+            bad_template,
+            &[
+                "spec.replicas: Invalid value: -2: must be greater than or equal to 0",
+                "spec.template.spec.restartPolicy: Unsupported value: \"Never\": supported values: \"Always\"",
+                "spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in ReplicationController is not Supported",
+            ],
+        ),
+        (
+            "no template",
+            json!({"metadata": {"name": "rc"}, "spec": {"selector": {"a": "b"}}}),
+            &["spec.template: Required value"],
+        ),
+    ];
+    check("", "ReplicationController", cases);
+}

@@ -193,3 +193,82 @@ fn zero_values_that_upstream_defaults_are_valid() {
     ]}});
     assert_eq!(defaulted_lines("", "Pod", obj), Vec::<String>::new());
 }
+
+/// The other kinds with rules, as a user typically writes them, after defaulting.
+#[test]
+fn defaulted_objects_of_other_kinds_are_valid() {
+    let cases = [
+        (
+            "",
+            "ReplicationController",
+            json!({"metadata": {"name": "web"}, "spec": {"template": template("Always")}}),
+        ),
+        (
+            "",
+            "PersistentVolumeClaim",
+            json!({"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "1Gi"}}}}),
+        ),
+        (
+            "",
+            "PersistentVolume",
+            json!({"metadata": {"name": "pv"}, "spec": {"accessModes": ["ReadWriteOnce"],
+                "capacity": {"storage": "5Gi"}, "hostPath": {"path": "/var/data"}}}),
+        ),
+        (
+            "policy",
+            "PodDisruptionBudget",
+            json!({"metadata": {"name": "web"}, "spec": {"minAvailable": 1,
+                "selector": {"matchLabels": {"app": "web"}}}}),
+        ),
+        (
+            "networking.k8s.io",
+            "NetworkPolicy",
+            json!({"metadata": {"name": "np"}, "spec": {"podSelector": {},
+                "egress": [{"ports": [{"port": 53}]}]}}),
+        ),
+        (
+            "rbac.authorization.k8s.io",
+            "RoleBinding",
+            json!({"metadata": {"name": "rb"},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "view"},
+                "subjects": [{"kind": "User", "name": "jane"}, {"kind": "Group", "name": "devs"},
+                             {"kind": "ServiceAccount", "name": "default", "namespace": "x"}]}),
+        ),
+        (
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            json!({"metadata": {"name": "web"}, "spec": {"maxReplicas": 3,
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"},
+                "behavior": {"scaleDown": {"stabilizationWindowSeconds": 60}}}}),
+        ),
+        (
+            "storage.k8s.io",
+            "StorageClass",
+            json!({"metadata": {"name": "local"}, "provisioner": "rancher.io/local-path"}),
+        ),
+        (
+            "",
+            "LimitRange",
+            json!({"metadata": {"name": "limits"}, "spec": {"limits": [{"type": "Container",
+                "max": {"cpu": "2"}, "min": {"memory": "64Mi"}}]}}),
+        ),
+        (
+            "",
+            "ResourceQuota",
+            json!({"metadata": {"name": "quota"}, "spec": {"hard": {"pods": "10", "requests.cpu": "4"}}}),
+        ),
+        (
+            "scheduling.k8s.io",
+            "PriorityClass",
+            json!({"metadata": {"name": "high"}, "value": 1000}),
+        ),
+    ];
+    for (group, kind, obj) in cases {
+        assert_eq!(
+            defaulted_lines(group, kind, obj),
+            Vec::<String>::new(),
+            "{kind}"
+        );
+    }
+}

@@ -7,11 +7,19 @@ use super::validate;
 
 mod affinity;
 mod apps;
+mod autoscaling;
 mod batch;
+mod cluster;
 mod core;
 mod defaulted;
+mod limit_range;
+mod networking;
+mod persistent;
 mod pod;
+mod policy;
 mod probes;
+mod quota;
+mod rbac;
 mod security;
 mod volumes;
 
