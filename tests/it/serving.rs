@@ -11,6 +11,18 @@ use crate::support::Server;
 
 const TOKENS: &str = "admin-token,alice,1001,\"system:masters,dev\"\nbob-token,bob,1002\n";
 
+/// `kelp server` with [`TOKENS`] as its token file, plus `extra` flags, once ready.
+fn started_with_tokens(extra: &[&str]) -> (tempfile::TempDir, Server) {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = dir.path().join("tokens.csv");
+    std::fs::write(&tokens, TOKENS).unwrap();
+    let mut args = vec!["--token-auth-file", tokens.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let mut server = Server::start(dir.path(), &args);
+    server.wait_for("API server ready", Duration::from_secs(30));
+    (dir, server)
+}
+
 /// A kubeconfig logging in with `token` (and no client certificate).
 fn token_kubectl(dir: &std::path::Path, port: u16, token: &str) -> Kubectl {
     let path = dir.join(format!("{token}.yaml"));
@@ -26,11 +38,7 @@ fn token_kubectl(dir: &std::path::Path, port: u16, token: &str) -> Kubectl {
 
 #[test]
 fn token_file_users_log_in_and_only_masters_may_act() {
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens.csv");
-    std::fs::write(&tokens, TOKENS).unwrap();
-    let mut server = Server::start(dir.path(), &["--token-auth-file", tokens.to_str().unwrap()]);
-    server.wait_for("API server ready", Duration::from_secs(30));
+    let (dir, server) = started_with_tokens(&[]);
 
     let alice = token_kubectl(dir.path(), server.port, "admin-token");
     let who: serde_json::Value =
@@ -115,21 +123,12 @@ fn python(script: &str, port: u16) -> String {
 
 #[test]
 fn inflight_limits_answer_429_with_retry_after() {
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens.csv");
-    std::fs::write(&tokens, TOKENS).unwrap();
-    let mut server = Server::start(
-        dir.path(),
-        &[
-            "--token-auth-file",
-            tokens.to_str().unwrap(),
-            "--max-mutating-requests-inflight",
-            "1",
-            "--max-requests-inflight",
-            "1",
-        ],
-    );
-    server.wait_for("API server ready", Duration::from_secs(30));
+    let (_dir, server) = started_with_tokens(&[
+        "--max-mutating-requests-inflight",
+        "1",
+        "--max-requests-inflight",
+        "1",
+    ]);
     let out = python(
         r#"
 CMS = '/api/v1/namespaces/default/configmaps'
@@ -184,19 +183,7 @@ print('free', status, body['reason'])
 
 #[test]
 fn requests_time_out_at_the_deadline_and_watches_do_not() {
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens.csv");
-    std::fs::write(&tokens, TOKENS).unwrap();
-    let mut server = Server::start(
-        dir.path(),
-        &[
-            "--token-auth-file",
-            tokens.to_str().unwrap(),
-            "--request-timeout",
-            "3s",
-        ],
-    );
-    server.wait_for("API server ready", Duration::from_secs(30));
+    let (_dir, server) = started_with_tokens(&["--request-timeout", "3s"]);
     let out = python(
         r#"
 CMS = '/api/v1/namespaces/default/configmaps'
@@ -248,11 +235,7 @@ print('watch', r.status)
 
 #[test]
 fn bad_requests_get_upstream_status_codes_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens.csv");
-    std::fs::write(&tokens, TOKENS).unwrap();
-    let mut server = Server::start(dir.path(), &["--token-auth-file", tokens.to_str().unwrap()]);
-    server.wait_for("API server ready", Duration::from_secs(30));
+    let (_dir, server) = started_with_tokens(&[]);
     let out = python(
         r#"
 CMS = '/api/v1/namespaces/default/configmaps'

@@ -35,10 +35,19 @@ fn validate_template(spec: &Value, kind: &str, out: &mut Vec<Cause>) {
     }
     let sel = &spec["selector"];
     let labels = &template["metadata"]["labels"];
-    if sel.is_object() && !selector::is_empty(sel) && !selector::matches(sel, labels) {
+    let mismatch = sel.is_object() && !selector::is_empty(sel) && !selector::matches(sel, labels);
+    template_rules(template, mismatch, kind, out);
+}
+
+/// What every workload's pod template must satisfy (upstream's
+/// `ValidatePodTemplateSpecForReplicaSet` and relatives): labels its selector
+/// matches (`mismatch` says they do not), a valid pod template, `restartPolicy:
+/// Always`, and no `activeDeadlineSeconds` (but in StatefulSets).
+fn template_rules(template: &Value, mismatch: bool, kind: &str, out: &mut Vec<Cause>) {
+    if mismatch {
         out.push(Cause::invalid(
             "spec.template.metadata.labels",
-            BadValue::Raw(go_string_map(labels)),
+            BadValue::Raw(go_string_map(&template["metadata"]["labels"])),
             "`selector` does not match template `labels`",
         ));
     }
@@ -246,29 +255,11 @@ pub(crate) fn validate_replication_controller(obj: &Value) -> Vec<Cause> {
     let matches = super::string_map(sel)
         .into_iter()
         .all(|(k, v)| labels[k].as_str() == Some(v));
-    if !selector_empty && !matches {
-        out.push(Cause::invalid(
-            "spec.template.metadata.labels",
-            BadValue::Raw(go_string_map(labels)),
-            "`selector` does not match template `labels`",
-        ));
-    }
-    out.extend(validate_pod_template_spec(template, "spec.template"));
-    let restart = &template["spec"]["restartPolicy"];
-    if let Some(policy) = restart.as_str()
-        && policy != "Always"
-    {
-        out.push(Cause::not_supported(
-            "spec.template.spec.restartPolicy",
-            policy,
-            &["Always"],
-        ));
-    }
-    if !template["spec"]["activeDeadlineSeconds"].is_null() {
-        out.push(Cause::forbidden(
-            "spec.template.spec.activeDeadlineSeconds",
-            "activeDeadlineSeconds in ReplicationController is not Supported",
-        ));
-    }
+    template_rules(
+        template,
+        !selector_empty && !matches,
+        "ReplicationController",
+        &mut out,
+    );
     out
 }
