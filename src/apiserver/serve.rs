@@ -163,6 +163,13 @@ fn is_watch(req: &Request<Incoming>) -> bool {
     })
 }
 
+/// `/healthz`, `/livez`, `/readyz` and their checks (upstream's `probes` flow schema).
+fn is_probe(path: &str) -> bool {
+    ["/healthz", "/livez", "/readyz"]
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
+}
+
 /// How long a request other than a watch may take: the server's limit, or less when
 /// its `?timeout=` asks for less (0, negative or longer values leave the limit, as
 /// upstream's request-deadline filter does). A malformed value is a 400.
@@ -249,7 +256,9 @@ impl Conn {
         let privileged = user
             .as_ref()
             .is_some_and(|u| u.groups.iter().any(|g| g == super::SUPERUSER_GROUP));
-        // long-running requests (watches) and system:masters are not limited
+        // long-running requests (watches), system:masters and health probes are not
+        // limited (upstream's exempt priority level takes the last two)
+        let privileged = privileged || is_probe(req.uri().path());
         let permit = match pool {
             Some(pool) if !privileged && !is_watch(&req) => {
                 match pool.clone().try_acquire_owned() {

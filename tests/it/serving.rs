@@ -147,6 +147,24 @@ print('busy', status, retry, body['reason'], body['code'], body['details'], body
 # reads have their own pool: bob's list is refused by authorization, not the limit
 status, _, body = request('GET', CMS, 'bob-token')
 print('read', status, body['reason'])
+# a read held the same way (a GET with a body) fills the read pool; health probes
+# are still answered
+held_read = connect()
+send_head(held_read, 'GET', CMS, 'bob-token', 10)
+deadline = time.time() + 20
+while True:
+    status, retry, body = request('GET', CMS, 'bob-token')
+    if status == 429:
+        break
+    assert status == 403, (status, body)
+    assert time.time() < deadline, 'no 429 for reads within 20 s'
+print('reads busy', status, retry)
+s = connect(); send_head(s, 'GET', '/readyz', 'bob-token', 0)
+r = http.client.HTTPResponse(s); r.begin(); print('probe', r.status, r.read().decode()); s.close()
+held_read.sendall(b'0123456789')
+status, _, body = answer(held_read)
+held_read.close()
+print('held read', status, body['reason'])
 # system:masters is never limited
 status, _, body = request('POST', CMS, 'admin-token', cm('from-alice'))
 print('master', status, body['metadata']['name'])
@@ -166,6 +184,9 @@ print('free', status, body['reason'])
         [
             "busy 429 1 TooManyRequests 429 {'retryAfterSeconds': 1} Too many requests, please try again later.",
             "read 403 Forbidden",
+            "reads busy 429 1",
+            "probe 200 ok",
+            "held read 403 Forbidden",
             "master 201 from-alice",
             "held 403 Forbidden",
             "free 403 Forbidden",

@@ -132,7 +132,7 @@ keys! {
     ANONYMOUS_AUTH: "anonymous-auth", Bool, Some("true"), "BOOL",
         "Answer unauthenticated requests to /version, /healthz, /livez and /readyz (every other path needs credentials either way)";
     MAX_REQUESTS_INFLIGHT: "max-requests-inflight", Value, Some("400"), "N",
-        "Most non-mutating API requests served at once (watches and system:masters not counted); more get 429; 0 is no limit";
+        "Most non-mutating API requests served at once (watches, system:masters and the health endpoints not counted); more get 429; 0 is no limit";
     MAX_MUTATING_REQUESTS_INFLIGHT: "max-mutating-requests-inflight", Value, Some("200"), "N",
         "Most mutating API requests served at once (system:masters not counted); more get 429; 0 is no limit";
     REQUEST_TIMEOUT: "request-timeout", Value, Some("60s"), "DURATION",
