@@ -63,18 +63,31 @@ echo "test-aarch64.sh: tests built in $((built - start)) s"
 
 cargo test --locked --target "$target" --lib --bins -- "$@"
 
-# tests/it: most of it starts processes — the kelp binary (cli, kubectl, python) or the test
-# binary itself (crash). An aarch64 executable started by a process under qemu-user
+# tests/it: most of it starts processes — the kelp binary (cli, kubectl, python, serving,
+# systemd) or the test binary itself (crash). A new tests/it module that starts one
+# belongs in `spawning` below. An aarch64 executable started by a process under qemu-user
 # runs only when the kernel hands aarch64 ELF files to qemu (binfmt_misc); without that
 # those tests cannot start their child, so they are skipped. (kubectl itself is x86_64
 # and would run natively; only kelp needs the emulator.)
+spawning=(cli crash kubectl python serving systemd)
+# a module that starts processes and is missing from the list would fail under qemu
+for f in tests/it/*.rs; do
+  m=$(basename "$f" .rs)
+  case " ${spawning[*]} support main " in *" $m "*) continue ;; esac
+  if grep -q 'Server::start\|kelp(&\|current_exe\|Command::new' "$f"; then
+    echo "test-aarch64.sh: tests/it/$m.rs starts processes: add it to spawning" >&2
+    exit 1
+  fi
+done
 skip=()
 binfmt=/proc/sys/fs/binfmt_misc/qemu-aarch64
 if [ -r "$binfmt" ] && grep -qx enabled "$binfmt"; then
   echo "test-aarch64.sh: binfmt_misc runs aarch64 binaries through qemu: running all of tests/it"
 else
-  echo "test-aarch64.sh: SKIPPED in tests/it: cli::*, crash::*, kubectl::*, python::*, systemd::* — they start an aarch64 process, and this kernel has no binfmt_misc entry for aarch64 ($binfmt)"
-  skip=(--skip cli:: --skip crash:: --skip kubectl:: --skip python:: --skip systemd::)
+  for m in "${spawning[@]}"; do
+    skip+=(--skip "$m::")
+  done
+  echo "test-aarch64.sh: SKIPPED in tests/it: $(printf '%s::* ' "${spawning[@]}")— they start an aarch64 process, and this kernel has no binfmt_misc entry for aarch64 ($binfmt)"
 fi
 cargo test --locked --target "$target" --test it -- "${skip[@]}" "$@"
 echo "test-aarch64.sh: done in $(($(date +%s) - start)) s (build $((built - start)) s)"
