@@ -194,7 +194,8 @@ fn deadline_of(query: Option<&str>, limit: Duration) -> Result<Duration, ApiErro
 impl Conn {
     /// The filter chain in upstream's order: the request deadline (a bad `?timeout=`
     /// is a 400 before anything else), authentication, the inflight limits
-    /// (`system:masters` and watches exempt), the body limit, then the API.
+    /// (watches, `system:masters` and health probes exempt), the body limit, then the
+    /// API.
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
         let received = tokio::time::Instant::now();
         if is_watch(&req) {
