@@ -200,7 +200,7 @@ impl Conn {
         let received = tokio::time::Instant::now();
         if is_watch(&req) {
             // a watch ends by its own timeoutSeconds
-            return match self.admit(req).await {
+            return match self.admit(req, true).await {
                 Ok(admitted) => admitted.run().await,
                 Err(resp) => resp,
             };
@@ -216,7 +216,7 @@ impl Conn {
                 0,
             ))
         };
-        let admitted = match tokio::time::timeout_at(deadline, self.admit(req)).await {
+        let admitted = match tokio::time::timeout_at(deadline, self.admit(req, false)).await {
             Ok(Ok(admitted)) => admitted,
             Ok(Err(resp)) => return resp,
             Err(_) => return timed_out(),
@@ -237,7 +237,7 @@ impl Conn {
 
     /// Authentication, the inflight limit and the body: what must pass before the
     /// API sees a request.
-    async fn admit(&self, req: Request<Incoming>) -> Result<Admitted, Response<Body>> {
+    async fn admit(&self, req: Request<Incoming>, watch: bool) -> Result<Admitted, Response<Body>> {
         // upstream's order: a client certificate wins over a bearer token
         let user = match bearer(&req).filter(|_| self.cert_identity.is_none()) {
             Some(t) => match self.tokens.0.get(t) {
@@ -261,12 +261,10 @@ impl Conn {
         // limited (upstream's exempt priority level takes the last two)
         let privileged = privileged || is_probe(req.uri().path());
         let permit = match pool {
-            Some(pool) if !privileged && !is_watch(&req) => {
-                match pool.clone().try_acquire_owned() {
-                    Ok(p) => Some(p),
-                    Err(_) => return Err(error_response(&ApiError::too_many_requests(1))),
-                }
-            }
+            Some(pool) if !privileged && !watch => match pool.clone().try_acquire_owned() {
+                Ok(p) => Some(p),
+                Err(_) => return Err(error_response(&ApiError::too_many_requests(1))),
+            },
             _ => None,
         };
         let (parts, body) = req.into_parts();

@@ -4,7 +4,7 @@
 //! undeclared identifiers and functions, fields the schema does not have, and rules
 //! that cannot evaluate to a bool. Messages are shaped as cel-go's issues.
 
-use cel::common::ast::{Expr, IdedExpr, LiteralValue};
+use cel::common::ast::{EntryExpr, Expr, IdedEntryExpr, IdedExpr, LiteralValue};
 use cel::{Env, Program};
 
 use super::schema::Ty;
@@ -194,7 +194,6 @@ fn depth(root: &IdedExpr) -> usize {
 }
 
 fn children(e: &IdedExpr) -> Vec<&IdedExpr> {
-    use cel::common::ast::EntryExpr;
     match &e.expr {
         Expr::Call(call) => call
             .target
@@ -210,25 +209,22 @@ fn children(e: &IdedExpr) -> Vec<&IdedExpr> {
             &c.result,
         ],
         Expr::List(l) => l.elements.iter().collect(),
-        Expr::Map(m) => m
-            .entries
-            .iter()
-            .flat_map(|entry| match &entry.expr {
-                EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
-                EntryExpr::StructField(f) => vec![&f.value],
-            })
-            .collect(),
+        Expr::Map(m) => entry_children(&m.entries),
         Expr::Select(s) => vec![&*s.operand],
-        Expr::Struct(s) => s
-            .entries
-            .iter()
-            .flat_map(|entry| match &entry.expr {
-                EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
-                EntryExpr::StructField(f) => vec![&f.value],
-            })
-            .collect(),
+        Expr::Struct(s) => entry_children(&s.entries),
         Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => vec![],
     }
+}
+
+/// The expressions inside a map's or a message's entries.
+fn entry_children(entries: &[IdedEntryExpr]) -> Vec<&IdedExpr> {
+    entries
+        .iter()
+        .flat_map(|entry| match &entry.expr {
+            EntryExpr::MapEntry(me) => vec![&me.key, &me.value],
+            EntryExpr::StructField(f) => vec![&f.value],
+        })
+        .collect()
 }
 
 /// cel-rust's parse positions are 1-based lines and 1-based columns.
@@ -321,7 +317,7 @@ impl<'s> Checker<'_, 's> {
             }
             Expr::Map(m) => {
                 for entry in &m.entries {
-                    if let cel::common::ast::EntryExpr::MapEntry(me) = &entry.expr {
+                    if let EntryExpr::MapEntry(me) = &entry.expr {
                         self.check(&me.key);
                         self.check(&me.value);
                     }
